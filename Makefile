@@ -1,0 +1,64 @@
+# sgnotify: every target installs what it needs on a fresh machine and reuses what is there.
+SHELL := /bin/bash
+.DEFAULT_GOAL := build
+CARGO_BIN := $(HOME)/.cargo/bin
+export PATH := $(CARGO_BIN):$(PATH)
+
+# The wasm-bindgen version the crate resolved to; wasm-bindgen-cli must match it exactly.
+WASM_BINDGEN_VERSION := $(shell awk '/^name = "wasm-bindgen"$$/{getline; gsub(/"/,"",$$3); print $$3}' Cargo.lock 2>/dev/null)
+WASM := target/wasm32-unknown-unknown/release/sgnotify.wasm
+WASM_OPT := js/node_modules/.bin/wasm-opt
+# The features Rust's wasm32 target enables by default; wasm-opt must accept them.
+WASM_FEATURES := --enable-bulk-memory --enable-nontrapping-float-to-int --enable-reference-types \
+                 --enable-multivalue --enable-sign-ext --enable-mutable-globals
+RUST_SRC := $(shell find src -name '*.rs') Cargo.toml Cargo.lock
+PKG := pkg/dist/node/sgnotify_bg.wasm pkg/dist/web/sgnotify_bg.wasm
+
+.PHONY: build test demo playground bench package tools-rust tools-js tools-chromium \
+        test-rust test-wasm-node test-pkg clean
+
+build: $(PKG)
+
+# ---- tools -------------------------------------------------------------------------------
+tools-rust:
+	@rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+	@if [ "$$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $(WASM_BINDGEN_VERSION)" ]; then \
+	  echo "installing wasm-bindgen-cli $(WASM_BINDGEN_VERSION) (about 3 minutes)"; \
+	  cargo install wasm-bindgen-cli --version "=$(WASM_BINDGEN_VERSION)" --force; fi
+
+js/node_modules/.package-lock.json: js/package.json $(wildcard js/package-lock.json)
+	cd js && npm install --no-audit --no-fund
+	@touch $@
+
+tools-js: js/node_modules/.package-lock.json
+
+tools-chromium:
+	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then \
+	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium chromium-driver; fi
+
+# ---- build -------------------------------------------------------------------------------
+$(WASM): $(RUST_SRC) | tools-rust
+	cargo build --lib --release --target wasm32-unknown-unknown
+
+pkg/dist/%/sgnotify_bg.wasm: $(WASM) | tools-rust js/node_modules/.package-lock.json
+	rm -rf pkg/dist/$*
+	wasm-bindgen --target $(if $(filter node,$*),nodejs,web) --out-dir pkg/dist/$* $(WASM)
+	$(WASM_OPT) -Oz $(WASM_FEATURES) pkg/dist/$*/sgnotify_bg.wasm -o pkg/dist/$*/sgnotify_bg.wasm
+
+# ---- tests -------------------------------------------------------------------------------
+test: test-rust test-wasm-node test-pkg
+
+test-rust:
+	cargo test --all-targets
+
+# The JS boundary tests (tests/wasm_node.rs), run in Node by wasm-bindgen-test-runner.
+test-wasm-node: | tools-rust
+	CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+	  cargo test --target wasm32-unknown-unknown --test wasm_node
+
+# The npm package as a user installs it (packed tarball, by name), through require and import.
+test-pkg: build tools-js
+	cd js && node --test test/
+
+clean:
+	rm -rf target pkg/dist js/node_modules

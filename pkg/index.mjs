@@ -1,0 +1,8 @@
+// Node.js (import): the same synchronous build as index.cjs, as an ES module.
+import { createRequire } from 'node:module';
+
+const core = createRequire(import.meta.url)('./dist/node/sgnotify.js');
+
+export const formatEvent = core.formatEvent;
+/** A no-op in Node.js: the module is ready on import. Browsers must await it. */
+export default async function init() {}

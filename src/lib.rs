@@ -1,0 +1,1 @@
+//! sgnotify: CloudTrail security-group events in, per-rule Slack payloads out.
