@@ -1,0 +1,85 @@
+// A stand-in for Slack's incoming webhook on 127.0.0.1 (ephemeral port), for `make demo` and the
+// tests. It records every POST and answers as a test tells it to: any status, body and headers,
+// never (to test timeouts), or by dropping the connection. Not part of the deployment zip.
+
+import { createServer } from 'node:http';
+
+/** A webhook path shaped like Slack's; its segments are long so that redaction covers each. */
+export const MOCK_WEBHOOK_PATH = '/services/T0MOCKTEAM1/B0MOCKHOOK1/mockWebhookToken0123456789';
+
+/**
+ * @param {{ path?: string, respond?: (request: object, index: number) => ({ status?: number, body?: string,
+ *   headers?: object } | "hang" | "drop") }} [options] respond decides each answer; default 200 "ok"
+ */
+export async function startMockSlack({ path = MOCK_WEBHOOK_PATH, respond } = {}) {
+  const requests = [];
+  const sockets = new Set();
+  let responder = respond ?? (() => ({ status: 200, body: 'ok' }));
+  let socketCount = 0;
+
+  const server = createServer((req, res) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => {
+      const raw = Buffer.concat(chunks).toString('utf8');
+      let body;
+      try {
+        body = JSON.parse(raw);
+      } catch {
+        body = undefined;
+      }
+      const request = { at: Date.now(), method: req.method, path: req.url, headers: req.headers, raw, body, socket: req.socket.mockId };
+      // Like Slack: an unknown hook is 404 no_service, before anything else is decided.
+      if (req.method !== 'POST' || req.url !== path) {
+        res.writeHead(404, { 'content-type': 'text/plain' }).end('no_service');
+        return;
+      }
+      requests.push(request);
+      const answer = responder(request, requests.length - 1) ?? { status: 200, body: 'ok' };
+      if (answer === 'hang') return; // never answers; close() ends it
+      if (answer === 'drop') {
+        req.socket.destroy();
+        return;
+      }
+      res.writeHead(answer.status ?? 200, { 'content-type': 'text/plain', ...answer.headers }).end(answer.body ?? 'ok');
+    });
+  });
+  server.on('connection', (socket) => {
+    socketCount += 1;
+    socket.mockId = socketCount;
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', resolve);
+  });
+  const { port } = server.address();
+
+  return {
+    url: `http://127.0.0.1:${port}${path}`,
+    origin: `http://127.0.0.1:${port}`,
+    port,
+    path,
+    requests,
+    /** Payloads received so far, in order. */
+    get payloads() {
+      return requests.map((r) => r.body);
+    },
+    /** How many TCP connections clients opened (keep-alive reuses one). */
+    get connections() {
+      return socketCount;
+    },
+    setResponder(fn) {
+      responder = fn;
+    },
+    reset() {
+      requests.length = 0;
+      responder = respond ?? (() => ({ status: 200, body: 'ok' }));
+    },
+    close() {
+      for (const s of sockets) s.destroy();
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
+  };
+}
