@@ -62,3 +62,34 @@ test-pkg: build tools-js
 
 clean:
 	rm -rf target pkg/dist js/node_modules
+
+# ---- playground (js/playground) ----------------------------------------------------------
+.PHONY: playground-bundle test-playground test-wasm-browser tools-emoji-font
+PLAYGROUND_PORT := $(or $(PORT),8080)
+
+# The static folder's generated part (git-ignored js/playground/vendor/): the package's web build,
+# resolved by name from js/node_modules, and the fixtures as samples.json.
+playground-bundle: build tools-js
+	node js/playground/bundle.mjs
+
+# Serves the page on http://127.0.0.1:$(PLAYGROUND_PORT)/ (PORT=... to change) until Ctrl-C.
+playground: playground-bundle
+	PORT=$(PLAYGROUND_PORT) node js/playground/serve.mjs
+
+# Colour emoji for the screenshots (the messages use emoji codes). Optional: boxes without it.
+tools-emoji-font:
+	@fc-list 2>/dev/null | grep -qi 'color emoji' || { apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends fonts-noto-color-emoji; } || \
+	  echo "warning: no colour emoji font; emoji show as boxes in the screenshots"
+
+# Playwright (playwright-core, Debian's Chromium) on the served page; screenshots in js/test-artifacts/.
+test-playground: playground-bundle tools-chromium tools-emoji-font
+	cd js && node --test playground/test/
+
+# The boundary tests (tests/common) in headless Chromium through Debian's chromedriver. The
+# runner reads capabilities from $$WASM_BINDGEN_TEST_WEBDRIVER_JSON (else ./webdriver.json) and
+# adds headless, no-sandbox and disable-dev-shm-usage itself.
+test-wasm-browser: | tools-rust tools-chromium
+	CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_WEBDRIVER_JSON=$(CURDIR)/tests/wasm_browser.webdriver.json \
+	  CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+	  cargo test --target wasm32-unknown-unknown --test wasm_browser
