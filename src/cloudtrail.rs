@@ -1,0 +1,162 @@
+//! The typed CloudTrail record: who did what, where and when, read leniently from the JSON.
+//! Reference: <https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-record-contents.html>
+
+use crate::error::Error;
+use crate::fields::{get, get_ci, object_at, text, text_at, Result};
+use crate::path::Path;
+use serde_json::Value;
+
+/// The nine security-group API calls this tool reports.
+pub const SG_EVENTS: [&str; 9] = [
+    "AuthorizeSecurityGroupIngress",
+    "AuthorizeSecurityGroupEgress",
+    "RevokeSecurityGroupIngress",
+    "RevokeSecurityGroupEgress",
+    "CreateSecurityGroup",
+    "DeleteSecurityGroup",
+    "ModifySecurityGroupRules",
+    "UpdateSecurityGroupRuleDescriptionsIngress",
+    "UpdateSecurityGroupRuleDescriptionsEgress",
+];
+
+/// Who made the call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    /// CloudTrail's `userIdentity.type` (IAMUser, AssumedRole, Root, AWSService, ...).
+    pub kind: String,
+    /// What a person reads: user name, `role/session`, `root`, or a service name.
+    pub name: String,
+    /// The caller's own account, which differs from the owner for cross-account roles.
+    pub account_id: Option<String>,
+    pub arn: Option<String>,
+}
+
+impl Principal {
+    pub fn is_root(&self) -> bool {
+        self.kind.eq_ignore_ascii_case("Root")
+    }
+}
+
+/// The fields of a record every message shows. `request`/`response` stay JSON for `rules`.
+pub struct Record<'a> {
+    pub event_name: String,
+    pub event_source: Option<String>,
+    pub event_id: Option<String>,
+    pub event_time: Option<String>,
+    pub region: Option<String>,
+    pub source_ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub principal: Principal,
+    pub recipient_account: Option<String>,
+    pub error_code: Option<String>,
+    pub error_message: Option<String>,
+    pub request: Option<&'a Value>,
+    pub response: Option<&'a Value>,
+}
+
+impl<'a> Record<'a> {
+    pub fn parse(v: &'a Value, path: &Path) -> Result<Record<'a>> {
+        if !v.is_object() {
+            return Err(Error::shape(path.to_string(), "an object", v));
+        }
+        let event_name = text_at(v, "eventName", path)?.unwrap_or_default();
+        Ok(Record {
+            event_name,
+            event_source: text_at(v, "eventSource", path)?,
+            event_id: text_at(v, "eventID", path)?,
+            event_time: text_at(v, "eventTime", path)?,
+            region: text_at(v, "awsRegion", path)?,
+            source_ip: text_at(v, "sourceIPAddress", path)?,
+            user_agent: text_at(v, "userAgent", path)?,
+            principal: principal(get(v, "userIdentity"), &path.key("userIdentity"))?,
+            recipient_account: text_at(v, "recipientAccountId", path)?,
+            error_code: text_at(v, "errorCode", path)?,
+            error_message: text_at(v, "errorMessage", path)?,
+            request: object_at(v, "requestParameters", path)?,
+            response: object_at(v, "responseElements", path)?,
+        })
+    }
+
+    /// Whether this is one of the security-group calls we report.
+    pub fn is_sg_change(&self) -> bool {
+        let source_ok = self.event_source.as_deref().map_or(true, |s| s == "ec2.amazonaws.com");
+        source_ok && SG_EVENTS.contains(&self.event_name.as_str())
+    }
+
+    pub fn failed(&self) -> bool {
+        self.error_code.is_some()
+    }
+}
+
+/// `userIdentity`, read case-insensitively (some exporters lower-case its keys).
+fn principal(v: Option<&Value>, path: &Path) -> Result<Principal> {
+    let Some(v) = v else {
+        return Ok(Principal { kind: "Unknown".into(), name: "unknown".into(), account_id: None, arn: None });
+    };
+    if !v.is_object() {
+        return Err(Error::shape(path.to_string(), "an object", v));
+    }
+    let t = |key: &str| text(get_ci(v, key), &path.key(key));
+    let kind = t("type")?.unwrap_or_else(|| "Unknown".into());
+    let arn = t("arn")?;
+    let account_id = t("accountId")?;
+    let user_name = t("userName")?;
+    let invoked_by = t("invokedBy")?;
+    let principal_id = t("principalId")?;
+    let after = |marker: &str| arn.as_deref().and_then(|a| a.split_once(marker)).map(|(_, rest)| rest.to_string());
+    let name = match kind.as_str() {
+        "Root" => Some("root".to_string()),
+        "IAMUser" => user_name.clone().or_else(|| after(":user/")),
+        // arn:aws:sts::111122223333:assumed-role/RoleName/session -> RoleName/session
+        "AssumedRole" => after(":assumed-role/").or_else(|| session_issuer_name(v)),
+        "FederatedUser" => after(":federated-user/"),
+        "AWSService" => invoked_by.clone(),
+        "IdentityCenterUser" => get_ci(v, "onBehalfOf")
+            .and_then(|o| get_ci(o, "userId"))
+            .and_then(Value::as_str)
+            .map(|u| format!("Identity Center user {u}")),
+        _ => None,
+    };
+    let name = name
+        .or(user_name)
+        .or_else(|| arn.clone())
+        .or(principal_id)
+        .or(invoked_by)
+        .unwrap_or_else(|| kind.clone());
+    Ok(Principal { kind, name, account_id, arn })
+}
+
+fn session_issuer_name(v: &Value) -> Option<String> {
+    let issuer = get_ci(get_ci(v, "sessionContext")?, "sessionIssuer")?;
+    get_ci(issuer, "userName").and_then(Value::as_str).map(str::to_string)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn who(identity: Value) -> Principal {
+        principal(Some(&identity), &Path::root("userIdentity")).unwrap()
+    }
+
+    #[test]
+    fn principal_names() {
+        assert_eq!(who(json!({"type": "Root", "arn": "arn:aws:iam::1:root"})).name, "root");
+        assert_eq!(who(json!({"type": "IAMUser", "userName": "alice"})).name, "alice");
+        assert_eq!(
+            who(json!({"type": "AssumedRole", "arn": "arn:aws:sts::1:assumed-role/Admin/alice@example.com"})).name,
+            "Admin/alice@example.com"
+        );
+        // Panther lower-cases the keys of userIdentity.
+        let p = who(json!({"type": "AssumedRole", "accountid": "9", "arn": "arn:aws:sts::9:assumed-role/R/s"}));
+        assert_eq!((p.name.as_str(), p.account_id.as_deref()), ("R/s", Some("9")));
+        assert_eq!(who(json!({"type": "AWSService", "invokedBy": "eks.amazonaws.com"})).name, "eks.amazonaws.com");
+    }
+
+    #[test]
+    fn identity_of_wrong_type_is_an_error_with_its_path() {
+        let err = principal(Some(&json!("x")), &Path::root("detail.userIdentity")).unwrap_err();
+        assert_eq!(err.to_string(), "detail.userIdentity: expected an object, found a string");
+    }
+}

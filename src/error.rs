@@ -1,0 +1,58 @@
+//! The core's one error type. Every message says what is wrong and where (a JSON path).
+
+use std::fmt;
+
+/// Why an input or an option cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Error {
+    /// Text that should be JSON is not (`path` names where that text came from).
+    Json { path: String, message: String },
+    /// A value has the wrong type at `path`.
+    Shape { path: String, expected: &'static str, found: &'static str },
+    /// The input is not any event shape the core knows.
+    Unrecognized { path: String, detail: String },
+    /// An option is invalid.
+    Option { name: String, message: String },
+}
+
+impl Error {
+    pub(crate) fn shape(path: String, expected: &'static str, found: &serde_json::Value) -> Self {
+        Error::Shape { path, expected, found: kind_of(found) }
+    }
+}
+
+/// How a JSON value is named in messages ("a string", "a list", ...).
+pub(crate) fn kind_of(v: &serde_json::Value) -> &'static str {
+    use serde_json::Value::*;
+    match v {
+        Null => "null",
+        Bool(_) => "a boolean",
+        Number(_) => "a number",
+        String(_) => "a string",
+        Array(_) => "a list",
+        Object(_) => "an object",
+    }
+}
+
+fn or_input(path: &str) -> &str {
+    if path.is_empty() {
+        "input"
+    } else {
+        path
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Json { path, message } => write!(f, "{}: invalid JSON: {message}", or_input(path)),
+            Error::Shape { path, expected, found } => {
+                write!(f, "{}: expected {expected}, found {found}", or_input(path))
+            }
+            Error::Unrecognized { path, detail } => write!(f, "{}: {detail}", or_input(path)),
+            Error::Option { name, message } => write!(f, "options.{name}: {message}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}

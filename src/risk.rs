@@ -1,0 +1,191 @@
+//! Risk: how loudly a change should be announced.
+
+use crate::rules::{Change, Changes, Direction, Protocol, Rule};
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Warning,
+    Critical,
+}
+
+impl Severity {
+    /// Slack attachment colour bar.
+    pub fn color(self) -> &'static str {
+        match self {
+            Severity::Critical => "#D40E0D",
+            Severity::Warning => "#F2A900",
+            Severity::Info => "#2E86DE",
+        }
+    }
+    pub fn icon(self) -> &'static str {
+        match self {
+            Severity::Critical => "🚨",
+            Severity::Warning => "⚠️",
+            Severity::Info => "ℹ️",
+        }
+    }
+}
+
+/// Ports whose exposure to the internet is an incident: remote administration, file sharing,
+/// databases, caches, queues, cluster control planes. Listed in the README.
+pub const SENSITIVE_PORTS: &[(u16, &str)] = &[
+    (20, "FTP data"),
+    (21, "FTP"),
+    (22, "SSH"),
+    (23, "Telnet"),
+    (25, "SMTP"),
+    (135, "MS RPC"),
+    (137, "NetBIOS"),
+    (138, "NetBIOS"),
+    (139, "NetBIOS"),
+    (445, "SMB"),
+    (1433, "SQL Server"),
+    (1434, "SQL Server Browser"),
+    (1521, "Oracle DB"),
+    (2049, "NFS"),
+    (2181, "ZooKeeper"),
+    (2375, "Docker API"),
+    (2376, "Docker API (TLS)"),
+    (2379, "etcd"),
+    (2380, "etcd peer"),
+    (3306, "MySQL"),
+    (3389, "RDP"),
+    (5432, "PostgreSQL"),
+    (5601, "Kibana"),
+    (5900, "VNC"),
+    (5984, "CouchDB"),
+    (5985, "WinRM"),
+    (5986, "WinRM (TLS)"),
+    (6379, "Redis"),
+    (6443, "Kubernetes API"),
+    (7001, "WebLogic admin"),
+    (8086, "InfluxDB"),
+    (9042, "Cassandra"),
+    (9092, "Kafka"),
+    (9200, "Elasticsearch"),
+    (9300, "Elasticsearch transport"),
+    (10250, "kubelet"),
+    (11211, "Memcached"),
+    (15672, "RabbitMQ admin"),
+    (27017, "MongoDB"),
+    (27018, "MongoDB"),
+    (50070, "HDFS NameNode UI"),
+];
+
+/// The well-known name of a single port, when it has one we list.
+pub fn port_name(port: i64) -> Option<&'static str> {
+    SENSITIVE_PORTS.iter().find(|(p, _)| i64::from(*p) == port).map(|(_, n)| *n)
+}
+
+/// Whether a rule covers every port of its protocol.
+pub fn covers_all_ports(rule: &Rule) -> bool {
+    match rule.protocol {
+        Protocol::All | Protocol::Other(_) => true,
+        Protocol::Tcp | Protocol::Udp => match (rule.from_port, rule.to_port) {
+            (None, None) => true,
+            (Some(f), Some(t)) => f <= 0 && t >= 65535 || f == -1,
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
+/// The sensitive ports a TCP/UDP rule opens (every one for all-ports rules).
+pub fn sensitive_ports_in(rule: &Rule) -> Vec<(u16, &'static str)> {
+    let (from, to) = match rule.protocol {
+        Protocol::Tcp | Protocol::Udp => match (rule.from_port, rule.to_port) {
+            (Some(f), Some(t)) if f >= 0 => (f, t),
+            _ => return Vec::new(),
+        },
+        _ => return Vec::new(),
+    };
+    SENSITIVE_PORTS.iter().copied().filter(|(p, _)| (from..=to).contains(&i64::from(*p))).collect()
+}
+
+/// Severity of one rule change:
+/// - critical: ingress from 0.0.0.0/0 or ::/0 (any /0) on all ports or on a sensitive port;
+/// - warning: other internet-open ingress, all-traffic rules, anything done by root;
+/// - info: the rest. Removals lower exposure, so they stay info unless root made them.
+///   A call that failed changed nothing: at most warning (an attempt is still worth a look).
+pub fn rule_severity(rule: &Rule, root: bool, failed: bool) -> Severity {
+    let adds_access = matches!(rule.change, Change::Added | Change::Modified);
+    let mut s = Severity::Info;
+    if adds_access {
+        // NOTE: ModifySecurityGroupRules does not say the direction; assume the worse (ingress).
+        let ingress = rule.direction != Direction::Egress;
+        if ingress && rule.peer.is_world() {
+            s = if covers_all_ports(rule) || !sensitive_ports_in(rule).is_empty() {
+                Severity::Critical
+            } else {
+                Severity::Warning
+            };
+        } else if rule.protocol == Protocol::All {
+            s = Severity::Warning;
+        }
+    }
+    if root {
+        s = s.max(Severity::Warning);
+    }
+    if failed {
+        s = s.min(Severity::Warning);
+    }
+    s
+}
+
+/// Severity of a whole event's change.
+pub fn event_severity(changes: &Changes, root: bool, failed: bool) -> Severity {
+    let base = match changes {
+        Changes::Rules(rules) => rules.iter().map(|r| rule_severity(r, root, failed)).max().unwrap_or(Severity::Info),
+        Changes::Created | Changes::Deleted => Severity::Info,
+    };
+    if root {
+        base.max(Severity::Warning)
+    } else {
+        base
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::Peer;
+
+    fn rule(dir: Direction, proto: &str, from: Option<i64>, to: Option<i64>, cidr: &str) -> Rule {
+        Rule {
+            direction: dir,
+            change: Change::Added,
+            protocol: Protocol::parse(Some(proto)),
+            from_port: from,
+            to_port: to,
+            peer: if cidr.contains(':') { Peer::Ipv6(cidr.into()) } else { Peer::Ipv4(cidr.into()) },
+            description: None,
+            rule_id: None,
+            not_found: false,
+        }
+    }
+
+    #[test]
+    fn world_open_ssh_and_all_ports_are_critical() {
+        use Direction::*;
+        assert_eq!(rule_severity(&rule(Ingress, "tcp", Some(22), Some(22), "0.0.0.0/0"), false, false), Severity::Critical);
+        assert_eq!(rule_severity(&rule(Ingress, "6", Some(20), Some(30), "::/0"), false, false), Severity::Critical);
+        assert_eq!(rule_severity(&rule(Ingress, "-1", None, None, "0.0.0.0/0"), false, false), Severity::Critical);
+        assert_eq!(rule_severity(&rule(Ingress, "tcp", Some(0), Some(65535), "0.0.0.0/0"), false, false), Severity::Critical);
+        assert_eq!(rule_severity(&rule(Ingress, "tcp", Some(443), Some(443), "0.0.0.0/0"), false, false), Severity::Warning);
+        assert_eq!(rule_severity(&rule(Ingress, "tcp", Some(22), Some(22), "10.0.0.0/8"), false, false), Severity::Info);
+        assert_eq!(rule_severity(&rule(Egress, "-1", None, None, "0.0.0.0/0"), false, false), Severity::Warning);
+        assert_eq!(rule_severity(&rule(Ingress, "tcp", Some(443), Some(443), "10.0.0.0/8"), true, false), Severity::Warning);
+        assert_eq!(rule_severity(&rule(Ingress, "tcp", Some(22), Some(22), "0.0.0.0/0"), false, true), Severity::Warning);
+    }
+
+    #[test]
+    fn removals_are_info_unless_root() {
+        let mut r = rule(Direction::Ingress, "tcp", Some(22), Some(22), "0.0.0.0/0");
+        r.change = Change::Removed;
+        assert_eq!(rule_severity(&r, false, false), Severity::Info);
+        assert_eq!(rule_severity(&r, true, false), Severity::Warning);
+    }
+}

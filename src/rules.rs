@@ -1,0 +1,467 @@
+//! Normalised rule changes: every `ipPermissions` item times every source it names becomes one
+//! [`Rule`], whatever shape the call was logged in.
+//! Reference: <https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_IpPermission.html>
+
+use crate::cloudtrail::Record;
+use crate::error::Error;
+use crate::fields::{bool_at, get, get_ci, int_at, items_at, text, text_at, Result};
+use crate::path::Path;
+use serde_json::Value;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    Ingress,
+    Egress,
+    /// ModifySecurityGroupRules names a rule by id only.
+    Unknown,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    Added,
+    Removed,
+    Modified,
+    DescriptionUpdated,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Protocol {
+    Tcp,
+    Udp,
+    Icmp,
+    Icmpv6,
+    /// `-1`: every protocol, every port.
+    All,
+    /// Any other IP protocol number or name; AWS opens all its ports.
+    Other(String),
+    /// Not in the event (a rule named only by its id).
+    Unknown,
+}
+
+impl Protocol {
+    pub fn parse(s: Option<&str>) -> Protocol {
+        let Some(s) = s.map(str::trim) else { return Protocol::Unknown };
+        match s.to_ascii_lowercase().as_str() {
+            "tcp" | "6" => Protocol::Tcp,
+            "udp" | "17" => Protocol::Udp,
+            "icmp" | "1" => Protocol::Icmp,
+            "icmpv6" | "58" => Protocol::Icmpv6,
+            "-1" | "all" => Protocol::All,
+            "" => Protocol::Unknown,
+            _ => Protocol::Other(s.to_string()),
+        }
+    }
+    /// True when the rule covers every port of its protocol whatever ports it names.
+    pub fn all_ports(&self) -> bool {
+        matches!(self, Protocol::All | Protocol::Other(_))
+    }
+}
+
+/// The other end of a rule: the source of an ingress rule, the destination of an egress rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Peer {
+    Ipv4(String),
+    Ipv6(String),
+    PrefixList(String),
+    Group { id: Option<String>, name: Option<String>, account: Option<String>, peering: Option<String> },
+    Unknown,
+}
+
+impl Peer {
+    /// 0.0.0.0/0 or ::/0 (any address with a /0 prefix is the whole internet).
+    pub fn is_world(&self) -> bool {
+        match self {
+            Peer::Ipv4(c) | Peer::Ipv6(c) => c.trim().ends_with("/0"),
+            _ => false,
+        }
+    }
+    fn key(&self) -> String {
+        match self {
+            Peer::Ipv4(c) | Peer::Ipv6(c) | Peer::PrefixList(c) => c.trim().to_ascii_lowercase(),
+            Peer::Group { id, name, .. } => id.clone().or_else(|| name.clone()).unwrap_or_default(),
+            Peer::Unknown => String::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rule {
+    pub direction: Direction,
+    pub change: Change,
+    pub protocol: Protocol,
+    pub from_port: Option<i64>,
+    pub to_port: Option<i64>,
+    pub peer: Peer,
+    pub description: Option<String>,
+    pub rule_id: Option<String>,
+    /// A revoke that AWS answered with `unknownIpPermissionSet`: no such rule, nothing removed.
+    pub not_found: bool,
+}
+
+impl Rule {
+    fn same_rule(&self, other: &Rule) -> bool {
+        let ports_matter = matches!(self.protocol, Protocol::Tcp | Protocol::Udp | Protocol::Icmp | Protocol::Icmpv6);
+        self.protocol == other.protocol
+            && self.peer.key() == other.peer.key()
+            && (!ports_matter || (self.from_port == other.from_port && self.to_port == other.to_port))
+    }
+}
+
+/// The security group a change applies to.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Group {
+    pub id: Option<String>,
+    pub name: Option<String>,
+    pub vpc_id: Option<String>,
+    pub description: Option<String>,
+}
+
+/// What one event changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Changes {
+    Rules(Vec<Rule>),
+    Created,
+    Deleted,
+}
+
+pub struct Extracted {
+    pub group: Group,
+    pub changes: Changes,
+}
+
+pub fn extract(rec: &Record, path: &Path) -> Result<Extracted> {
+    let empty = Value::Object(Default::default());
+    let req = rec.request.unwrap_or(&empty);
+    let resp = rec.response.unwrap_or(&empty);
+    let rp = path.key("requestParameters");
+    let sp = path.key("responseElements");
+    let mut group = Group {
+        id: text_at(req, "groupId", &rp)?,
+        name: text_at(req, "groupName", &rp)?,
+        vpc_id: text_at(req, "vpcId", &rp)?,
+        description: None,
+    };
+    let name = rec.event_name.as_str();
+    let (direction, change) = match name {
+        "AuthorizeSecurityGroupIngress" => (Direction::Ingress, Change::Added),
+        "AuthorizeSecurityGroupEgress" => (Direction::Egress, Change::Added),
+        "RevokeSecurityGroupIngress" => (Direction::Ingress, Change::Removed),
+        "RevokeSecurityGroupEgress" => (Direction::Egress, Change::Removed),
+        "UpdateSecurityGroupRuleDescriptionsIngress" => (Direction::Ingress, Change::DescriptionUpdated),
+        "UpdateSecurityGroupRuleDescriptionsEgress" => (Direction::Egress, Change::DescriptionUpdated),
+        "CreateSecurityGroup" => {
+            group.id = group.id.or(text_at(resp, "groupId", &sp)?);
+            group.description = text_at(req, "groupDescription", &rp)?;
+            return Ok(Extracted { group, changes: Changes::Created });
+        }
+        "DeleteSecurityGroup" => return Ok(Extracted { group, changes: Changes::Deleted }),
+        "ModifySecurityGroupRules" => {
+            let (id, rules) = modify_rules(req, &rp)?;
+            group.id = group.id.or(id);
+            return Ok(Extracted { group, changes: Changes::Rules(rules) });
+        }
+        other => {
+            return Err(Error::Unrecognized { path: path.key("eventName").to_string(), detail: format!("not a security group call: {other}") })
+        }
+    };
+
+    let mut rules = ip_permissions(req, "ipPermissions", &rp, direction, change)?;
+    if rules.is_empty() {
+        rules.extend(legacy_rule(req, &rp, direction, change)?);
+    }
+    if change == Change::DescriptionUpdated {
+        rules.extend(described_rule_ids(req, &rp, direction)?);
+    }
+    let set_key = if change == Change::Removed { "revokedSecurityGroupRuleSet" } else { "securityGroupRuleSet" };
+    let logged = rule_set(resp, set_key, &sp, change)?;
+    if rules.is_empty() {
+        rules = logged;
+    } else {
+        attach_rule_ids(&mut rules, logged);
+    }
+    if change == Change::Removed {
+        // Rules revoked by id: details come from revokedSecurityGroupRuleSet when it is there.
+        for id in rule_ids(req, &rp)? {
+            if !rules.iter().any(|r| r.rule_id.as_deref() == Some(id.as_str())) {
+                rules.push(unknown_rule(direction, change, Some(id), None));
+            }
+        }
+        let unknown = ip_permissions(resp, "unknownIpPermissionSet", &sp, direction, change)?;
+        for r in rules.iter_mut() {
+            r.not_found = unknown.iter().any(|u| u.same_rule(r));
+        }
+    }
+    if group.id.is_none() {
+        group.id = text_at(resp, "groupId", &sp)?;
+    }
+    Ok(Extracted { group, changes: Changes::Rules(rules) })
+}
+
+fn unknown_rule(direction: Direction, change: Change, rule_id: Option<String>, description: Option<String>) -> Rule {
+    Rule {
+        direction,
+        change,
+        protocol: Protocol::Unknown,
+        from_port: None,
+        to_port: None,
+        peer: Peer::Unknown,
+        description,
+        rule_id,
+        not_found: false,
+    }
+}
+
+/// `ipPermissions.items[]` × every source in `ipRanges`, `ipv6Ranges`, `prefixListIds`, `groups`.
+fn ip_permissions(obj: &Value, key: &str, path: &Path, direction: Direction, change: Change) -> Result<Vec<Rule>> {
+    let mut rules = Vec::new();
+    let list_path = path.key(key);
+    let items_path = list_path.key("items");
+    for (i, item) in items_at(obj, key, path)?.into_iter().enumerate() {
+        let ip = items_path.index(i);
+        if !item.is_object() {
+            return Err(Error::shape(ip.to_string(), "an object", item));
+        }
+        let base = Rule {
+            direction,
+            change,
+            protocol: Protocol::parse(text_at(item, "ipProtocol", &ip)?.as_deref()),
+            from_port: int_at(item, "fromPort", &ip)?,
+            to_port: int_at(item, "toPort", &ip)?,
+            peer: Peer::Unknown,
+            description: None,
+            rule_id: None,
+            not_found: false,
+        };
+        let before = rules.len();
+        let sources: [(&str, fn(&Value, &Path) -> Result<Peer>); 4] = [
+            ("ipRanges", |s, p| Ok(Peer::Ipv4(text_at(s, "cidrIp", p)?.unwrap_or_default()))),
+            ("ipv6Ranges", |s, p| Ok(Peer::Ipv6(text_at(s, "cidrIpv6", p)?.unwrap_or_default()))),
+            ("prefixListIds", |s, p| Ok(Peer::PrefixList(text_at(s, "prefixListId", p)?.unwrap_or_default()))),
+            ("groups", |s, p| {
+                Ok(Peer::Group {
+                    id: text_at(s, "groupId", p)?,
+                    name: text_at(s, "groupName", p)?,
+                    account: text_at(s, "userId", p)?,
+                    peering: text_at(s, "vpcPeeringConnectionId", p)?,
+                })
+            }),
+        ];
+        for (list, read) in sources {
+            let lp = ip.key(list);
+            let lip = lp.key("items");
+            for (j, s) in items_at(item, list, &ip)?.into_iter().enumerate() {
+                let sp = lip.index(j);
+                if !s.is_object() {
+                    return Err(Error::shape(sp.to_string(), "an object", s));
+                }
+                rules.push(Rule { peer: read(s, &sp)?, description: text_at(s, "description", &sp)?, ..base.clone() });
+            }
+        }
+        if rules.len() == before {
+            // NOTE: an item with no source at all is still a change someone made: keep it.
+            rules.push(base);
+        }
+    }
+    Ok(rules)
+}
+
+/// The legacy request form: `cidrIp`, `ipProtocol`, `fromPort`, `toPort` (or a source group by
+/// name) at the top of `requestParameters`.
+fn legacy_rule(req: &Value, rp: &Path, direction: Direction, change: Change) -> Result<Option<Rule>> {
+    let cidr = text_at(req, "cidrIp", rp)?;
+    let src_name = text_at(req, "sourceSecurityGroupName", rp)?;
+    let src_owner = text_at(req, "sourceSecurityGroupOwnerId", rp)?;
+    let protocol = text_at(req, "ipProtocol", rp)?;
+    if cidr.is_none() && src_name.is_none() && protocol.is_none() {
+        return Ok(None);
+    }
+    let peer = match (cidr, src_name) {
+        (Some(c), _) if c.contains(':') => Peer::Ipv6(c),
+        (Some(c), _) => Peer::Ipv4(c),
+        (None, Some(n)) => Peer::Group { id: None, name: Some(n), account: src_owner, peering: None },
+        (None, None) => Peer::Unknown,
+    };
+    Ok(Some(Rule {
+        direction,
+        change,
+        protocol: Protocol::parse(protocol.as_deref()),
+        from_port: int_at(req, "fromPort", rp)?,
+        to_port: int_at(req, "toPort", rp)?,
+        peer,
+        description: None,
+        rule_id: None,
+        not_found: false,
+    }))
+}
+
+/// `securityGroupRuleIds` of a revoke by rule id: `{items: [{securityGroupRuleId}]}`, a list of
+/// strings, or one string.
+fn rule_ids(req: &Value, rp: &Path) -> Result<Vec<String>> {
+    let key = "securityGroupRuleIds";
+    if let Some(Value::String(s)) = get(req, key) {
+        return Ok(vec![s.clone()]);
+    }
+    let lp = rp.key(key);
+    let ip = lp.key("items");
+    let mut ids = Vec::new();
+    for (i, v) in items_at(req, key, rp)?.into_iter().enumerate() {
+        let p = ip.index(i);
+        let id = match v {
+            Value::Object(_) => text_at(v, "securityGroupRuleId", &p)?,
+            other => text(Some(other), &p)?,
+        };
+        ids.extend(id);
+    }
+    Ok(ids)
+}
+
+/// `securityGroupRuleDescriptions` of UpdateSecurityGroupRuleDescriptions*: descriptions by rule id.
+fn described_rule_ids(req: &Value, rp: &Path, direction: Direction) -> Result<Vec<Rule>> {
+    let key = "securityGroupRuleDescriptions";
+    let ip = rp.key(key);
+    let ipi = ip.key("items");
+    let mut rules = Vec::new();
+    for (i, v) in items_at(req, key, rp)?.into_iter().enumerate() {
+        let p = ipi.index(i);
+        if !v.is_object() {
+            return Err(Error::shape(p.to_string(), "an object", v));
+        }
+        rules.push(unknown_rule(
+            direction,
+            Change::DescriptionUpdated,
+            text_at(v, "securityGroupRuleId", &p)?,
+            text_at(v, "description", &p)?,
+        ));
+    }
+    Ok(rules)
+}
+
+/// `securityGroupRuleSet` / `revokedSecurityGroupRuleSet` of the response: the rules as AWS
+/// stored them, with their `sgr-` ids.
+fn rule_set(resp: &Value, key: &str, sp: &Path, change: Change) -> Result<Vec<Rule>> {
+    let lp = sp.key(key);
+    let ip = lp.key("items");
+    let mut rules = Vec::new();
+    for (i, v) in items_at(resp, key, sp)?.into_iter().enumerate() {
+        let p = ip.index(i);
+        if !v.is_object() {
+            return Err(Error::shape(p.to_string(), "an object", v));
+        }
+        let direction = match bool_at(v, "isEgress", &p)? {
+            Some(true) => Direction::Egress,
+            Some(false) => Direction::Ingress,
+            None => Direction::Unknown,
+        };
+        rules.push(Rule {
+            direction,
+            change,
+            protocol: Protocol::parse(text_at(v, "ipProtocol", &p)?.as_deref()),
+            from_port: int_at(v, "fromPort", &p)?,
+            to_port: int_at(v, "toPort", &p)?,
+            peer: rule_peer(v, &p, false)?,
+            description: text_at(v, "description", &p)?,
+            rule_id: text_at(v, "securityGroupRuleId", &p)?,
+            not_found: false,
+        });
+    }
+    Ok(rules)
+}
+
+/// The peer of a SecurityGroupRule / RevokedSecurityGroupRule / SecurityGroupRuleRequest
+/// (camelCase in responses, PascalCase in ModifySecurityGroupRules requests).
+fn rule_peer(v: &Value, p: &Path, pascal: bool) -> Result<Peer> {
+    let t = |key: &str| if pascal { text(get_ci(v, key), &p.key(key)) } else { text_at(v, key, p) };
+    if let Some(c) = t("cidrIpv4")? {
+        return Ok(Peer::Ipv4(c));
+    }
+    if let Some(c) = t("cidrIpv6")? {
+        return Ok(Peer::Ipv6(c));
+    }
+    if let Some(c) = t("prefixListId")? {
+        return Ok(Peer::PrefixList(c));
+    }
+    if let Some(info) = get_ci(v, "referencedGroupInfo") {
+        let ip = p.key("referencedGroupInfo");
+        return Ok(Peer::Group {
+            id: text(get_ci(info, "groupId"), &ip.key("groupId"))?,
+            name: None,
+            account: text(get_ci(info, "userId"), &ip.key("userId"))?,
+            peering: text(get_ci(info, "vpcPeeringConnectionId"), &ip.key("vpcPeeringConnectionId"))?,
+        });
+    }
+    if let Some(id) = t("referencedGroupId")? {
+        return Ok(Peer::Group { id: Some(id), name: None, account: None, peering: None });
+    }
+    Ok(Peer::Unknown)
+}
+
+fn attach_rule_ids(rules: &mut [Rule], logged: Vec<Rule>) {
+    let mut used = vec![false; logged.len()];
+    for rule in rules.iter_mut().filter(|r| r.rule_id.is_none()) {
+        let found = logged.iter().enumerate().find(|(i, l)| !used[*i] && l.same_rule(rule));
+        if let Some((i, l)) = found {
+            used[i] = true;
+            rule.rule_id = l.rule_id.clone();
+        }
+    }
+}
+
+/// ModifySecurityGroupRules, which CloudTrail logs with the API's PascalCase names under
+/// `ModifySecurityGroupRulesRequest`; `SecurityGroupRule` is an object or a list.
+fn modify_rules(req: &Value, rp: &Path) -> Result<(Option<String>, Vec<Rule>)> {
+    let key = "ModifySecurityGroupRulesRequest";
+    let mp = rp.key(key);
+    let (m, mp) = match get_ci(req, key) {
+        Some(m @ Value::Object(_)) => (m, mp),
+        Some(other) => return Err(Error::shape(mp.to_string(), "an object", other)),
+        None => (req, *rp),
+    };
+    let group_id = text(get_ci(m, "GroupId"), &mp.key("GroupId"))?;
+    let lp = mp.key("SecurityGroupRule");
+    let entries: Vec<(Path, &Value)> = match get_ci(m, "SecurityGroupRule").or_else(|| get_ci(m, "SecurityGroupRules")) {
+        None => Vec::new(),
+        Some(Value::Array(list)) => list.iter().enumerate().map(|(i, v)| (lp.index(i), v)).collect(),
+        Some(v @ Value::Object(_)) => vec![(lp, v)],
+        Some(other) => return Err(Error::shape(lp.to_string(), "an object or a list", other)),
+    };
+    let mut rules = Vec::new();
+    for (p, e) in entries {
+        // Paths of list members borrow `p`; read them here, inside its scope.
+        let p = &p;
+        if !e.is_object() {
+            return Err(Error::shape(p.to_string(), "an object", e));
+        }
+        let rule_id = text(get_ci(e, "SecurityGroupRuleId"), &p.key("SecurityGroupRuleId"))?;
+        let ip = p.key("SecurityGroupRule");
+        let inner = match get_ci(e, "SecurityGroupRule") {
+            None => {
+                rules.push(unknown_rule(Direction::Unknown, Change::Modified, rule_id, None));
+                continue;
+            }
+            Some(v @ Value::Object(_)) => v,
+            Some(other) => return Err(Error::shape(ip.to_string(), "an object", other)),
+        };
+        let t = |key: &str| text(get_ci(inner, key), &ip.key(key));
+        let port = |key: &str| -> Result<Option<i64>> {
+            match get_ci(inner, key) {
+                None => Ok(None),
+                Some(v) => {
+                    let wrap = serde_json::json!({ "p": v });
+                    int_at(&wrap, "p", &ip).map_err(|_| Error::shape(ip.key(key).to_string(), "an integer", v))
+                }
+            }
+        };
+        rules.push(Rule {
+            direction: Direction::Unknown,
+            change: Change::Modified,
+            protocol: Protocol::parse(t("IpProtocol")?.as_deref()),
+            from_port: port("FromPort")?,
+            to_port: port("ToPort")?,
+            peer: rule_peer(inner, &ip, true)?,
+            description: t("Description")?,
+            rule_id,
+            not_found: false,
+        });
+    }
+    Ok((group_id, rules))
+}

@@ -1,0 +1,119 @@
+//! The WebAssembly boundary, and the only module that knows about JavaScript. One call crosses
+//! it with coarse data: the input and options in, the whole result out.
+
+use crate::Error;
+use serde_json::Value;
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen(typescript_custom_section)]
+const TYPES: &'static str = r#"
+/** Options for {@link formatEvent}. Unknown keys are rejected. */
+export interface Options {
+  /** Account id -> name, shown beside the owning account's id. */
+  accounts?: Record<string, string>;
+  /** IANA time zone for event times, e.g. "Asia/Seoul". Default "UTC"; an unknown zone throws. */
+  timezone?: string;
+  /** Labels: "en" (default) or "ko". */
+  locale?: "en" | "ko";
+  /** Optional payload overrides (legacy webhooks only). */
+  channel?: string;
+  username?: string;
+  iconEmoji?: string;
+  /** Above this many rules in one event, rules are grouped into as few messages as Slack allows. Default 10, 1..1000. */
+  maxMessagesPerEvent?: number;
+}
+
+export type Severity = "critical" | "warning" | "info";
+
+export interface TextObject { type: "plain_text" | "mrkdwn"; text: string; emoji?: boolean }
+export type Block =
+  | { type: "header"; text: TextObject }
+  | { type: "section"; text?: TextObject; fields?: TextObject[] }
+  | { type: "context"; elements: TextObject[] };
+
+/** A Slack incoming-webhook payload: POST it as JSON, as is. */
+export interface SlackPayload {
+  /** The notification line (mobile notifications read only this). */
+  text: string;
+  /** One attachment: its colour bar shows the severity; its blocks hold the message. */
+  attachments: { color: string; fallback: string; blocks: Block[] }[];
+  channel?: string;
+  username?: string;
+  icon_emoji?: string;
+}
+
+export interface Message {
+  /** Which record of the input it came from (Records[index]); 0 for a single event. */
+  index: number;
+  eventId: string;
+  eventName: string;
+  severity: Severity;
+  /** One plain-text line for logs. */
+  summary: string;
+  /** The sgr- ids of the rules in this message, when the event names them. */
+  ruleIds?: string[];
+  payload: SlackPayload;
+}
+
+export interface Formatted {
+  messages: Message[];
+  /** Well-formed events that are not security-group changes. */
+  skipped: { index: number; eventId?: string; eventName?: string; reason: string }[];
+  /** Bad records inside a batch; the other records are still formatted. */
+  errors: { index: number; message: string }[];
+}
+"#;
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(typescript_type = "object | string")]
+    pub type Input;
+    #[wasm_bindgen(typescript_type = "Options")]
+    pub type OptionsArg;
+    #[wasm_bindgen(typescript_type = "Formatted")]
+    pub type FormattedOut;
+}
+
+/// Turn a CloudTrail security-group event into Slack webhook payloads, one per changed rule.
+///
+/// `input` is an EventBridge event, a Lambda SNS or SQS event, an SNS notification, a CloudTrail
+/// record or log file (`{Records: [...]}`), or a list of events: as an object or as JSON text.
+/// Throws an `Error` saying what and where when the input or an option cannot be used; inside a
+/// batch, a bad record goes to `errors` instead.
+#[wasm_bindgen(js_name = formatEvent)]
+pub fn format_event(input: Input, options: Option<OptionsArg>) -> Result<FormattedOut, JsValue> {
+    let input: JsValue = input.into();
+    let options = match options {
+        Some(o) => to_json_value(o.into(), "options")?,
+        None => Value::Null,
+    };
+    let result = match input.as_string() {
+        Some(text) => crate::format_json(&text, &options),
+        None => crate::format_event(&to_json_value(input, "input")?, &options),
+    }
+    .map_err(into_error)?;
+    let text = serde_json::to_string(&result).map_err(|e| into_error(Error::Json { path: "output".into(), message: e.to_string() }))?;
+    Ok(js_sys::JSON::parse(&text)?.unchecked_into())
+}
+
+/// A JS value as JSON. Objects cross as one JSON text: JavaScript bounds its depth and rejects
+/// cycles and BigInts, and serde_json then bounds nesting, so no input can exhaust the wasm stack.
+fn to_json_value(v: JsValue, what: &str) -> Result<Value, JsValue> {
+    if v.is_undefined() || v.is_null() {
+        return Ok(Value::Null);
+    }
+    let text = js_sys::JSON::stringify(&v)
+        .map_err(|e| js_sys::Error::new(&format!("{what}: cannot be read as JSON: {}", describe(&e))))?;
+    // NOTE: JSON.stringify returns undefined (not an error) for functions and symbols.
+    let text = text.as_string().ok_or_else(|| js_sys::Error::new(&format!("{what}: expected an object or JSON text")))?;
+    serde_json::from_str(&text).map_err(|e| into_error(Error::Json { path: String::new(), message: format!("{what}: {e}") }))
+}
+
+fn describe(e: &JsValue) -> String {
+    e.dyn_ref::<js_sys::Error>().map(|e| String::from(e.message())).unwrap_or_else(|| format!("{e:?}"))
+}
+
+/// The one place a core error becomes a JS `Error`.
+fn into_error(e: Error) -> JsValue {
+    js_sys::Error::new(&e.to_string()).into()
+}
