@@ -1,0 +1,32 @@
+// sgnotify's Lambda: security group changes (EventBridge, SNS or SQS events carrying CloudTrail
+// records) to Slack messages. Configuration is read and checked here, once per container; a bad
+// setting makes the import throw, naming the variable. The handler itself stays thin.
+
+import { formatEvent } from 'sgnotify';
+import { createRedactor } from 'sgnotify/deliver';
+import { readConfig } from './config.mjs';
+import { addRedactor, log, redact, setLogContext } from './log.mjs';
+import { createHandler } from './notify.mjs';
+import { createWebhookResolver } from './secrets.mjs';
+
+const config = readConfig(process.env, { formatEvent });
+if (config.webhook?.url) addRedactor(createRedactor(config.webhook.url));
+
+const resolveWebhook = config.webhook
+  ? createWebhookResolver(config.webhook, { onUrl: (url) => addRedactor(createRedactor(url)) })
+  : async () => undefined;
+
+const run = createHandler(config, { formatEvent, resolveWebhook, log, setLogContext });
+
+export const handler = async (event, context) => {
+  try {
+    return await run(event, context);
+  } catch (err) {
+    // The last guard: whatever failed, the error the runtime prints carries no part of the URL.
+    if (err instanceof Error) {
+      err.message = redact(err.message);
+      if (err.stack) err.stack = redact(err.stack);
+    }
+    throw err;
+  }
+};
