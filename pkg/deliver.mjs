@@ -44,11 +44,14 @@ export function secretPartsOf(url) {
   const u = url instanceof URL ? url : new URL(String(url));
   const parts = new Set([u.href, u.href.replace(/\/$/, ''), u.pathname + u.search, u.pathname]);
   if (u.search.length > 1) parts.add(u.search.slice(1));
-  // Slack's path is /services/T…/B…/<token>; the ids and the token are all long, "services" is not.
-  for (const segment of u.pathname.split('/')) if (segment.length >= 8) parts.add(segment);
+  // Slack's path is /services/T…/B…/<token>: the ids and the token are long and random (digits or
+  // capitals); a plain word such as "services" is not secret and would blank every "AWS services".
+  for (const segment of u.pathname.split('/')) if (isSecretSegment(segment)) parts.add(segment);
   for (const p of [...parts]) if (p.length > 1) parts.add(encodeURIComponent(p));
   return [...parts].filter((p) => p.length > 1).sort((a, b) => b.length - a.length);
 }
+
+const isSecretSegment = (segment) => segment.length >= 8 && /[0-9A-Z]/.test(segment);
 
 /** A function that replaces every secret part of the given URLs in a text with "[redacted]". */
 export function createRedactor(...urls) {
