@@ -1,0 +1,126 @@
+// The package's CLI (pkg/cli.mjs, `npx sgnotify`): preview prints the payloads, send posts them to
+// $SLACK_WEBHOOK_URL (a mock Slack on 127.0.0.1) with the Lambda's delivery code; usage errors exit 2.
+
+import { after, before, beforeEach, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { formatEvent } from 'sgnotify';
+import { startMockSlack } from '../mock-slack.mjs';
+import { sqsEvent, toEventBridge } from '../fixtures.mjs';
+import { assertNoWebhookSecret } from './helpers/child.mjs';
+
+// The bin entry of the installed package, found as a user's npx would.
+const PKG_DIR = dirname(createRequire(import.meta.url).resolve('sgnotify/package.json'));
+const BIN = join(PKG_DIR, JSON.parse(readFileSync(join(PKG_DIR, 'package.json'), 'utf8')).bin.sgnotify);
+const FIXTURES = new URL('../../../tests/fixtures/events/', import.meta.url);
+const fixturePath = (name) => new URL(`${name}.json`, FIXTURES).pathname;
+const MYSQL = fixturePath('aws-spotlight__AuthorizeSecurityGroupIngress__1');
+const mysqlEvent = () => JSON.parse(readFileSync(MYSQL, 'utf8'));
+
+function cli(args, { env = {}, stdin } = {}) {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(stdin ?? '');
+  });
+}
+
+describe('sgnotify preview', () => {
+  let dir;
+  before(() => (dir = mkdtempSync(join(tmpdir(), 'sgnotify-cli-'))));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('--help', async () => {
+    const r = await cli(['--help']);
+    assert.equal(r.code, 0);
+    assert.match(r.stdout, /^Usage:\n {2}sgnotify preview/);
+    assert.match(r.stdout, /--timezone ZONE/);
+  });
+
+  test('prints the payloads as JSON, exactly what the core gives', async () => {
+    const r = await cli(['preview', MYSQL]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout), formatEvent(mysqlEvent()).messages.map((m) => m.payload));
+  });
+
+  test('options reach the core: --timezone --locale --accounts --max-messages --channel', async () => {
+    const accounts = join(dir, 'accounts.json');
+    writeFileSync(accounts, JSON.stringify({ 999999999999: 'spotlight-prod' }));
+    const r = await cli(['preview', MYSQL, '--timezone', 'Asia/Seoul', '--locale', 'ko', '--accounts', accounts, '--max-messages', '1', '--channel', '#sec']);
+    assert.equal(r.code, 0, r.stderr);
+    const options = { timezone: 'Asia/Seoul', locale: 'ko', accounts: { 999999999999: 'spotlight-prod' }, maxMessagesPerEvent: 1, channel: '#sec' };
+    assert.deepEqual(JSON.parse(r.stdout), formatEvent(mysqlEvent(), options).messages.map((m) => m.payload));
+    assert.match(r.stdout, /spotlight-prod/);
+  });
+
+  test('- reads standard input; --full prints severity, summary, skipped and errors', async () => {
+    const event = sqsEvent([mysqlEvent(), 'not json']);
+    const r = await cli(['preview', '-', '--full'], { stdin: JSON.stringify(event) });
+    assert.equal(r.code, 1, 'a bad record exits 1');
+    const out = JSON.parse(r.stdout);
+    assert.deepEqual(out, formatEvent(event));
+    assert.match(r.stderr, /error: record 1: /);
+  });
+
+  test('usage errors exit 2', async () => {
+    for (const args of [[], ['frobnicate', MYSQL], ['preview'], ['preview', MYSQL, '--max-messages', 'ten'], ['preview', MYSQL, '--bogus'], ['preview', join(dir, 'missing.json')]]) {
+      const r = await cli(args);
+      assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, /^sgnotify: .+\nTry "sgnotify --help"\.\n$/);
+    }
+  });
+
+  test('unusable input exits 1 with the core\'s message', async () => {
+    const notJson = await cli(['preview', '-'], { stdin: '{"Records": [' });
+    assert.equal(notJson.code, 1);
+    assert.match(notJson.stderr, /^sgnotify: standard input is not valid JSON/);
+    const badTz = await cli(['preview', MYSQL, '--timezone', 'Mars/Base']);
+    assert.equal(badTz.code, 1);
+    assert.match(badTz.stderr, /Mars\/Base/);
+  });
+});
+
+describe('sgnotify send', () => {
+  let slack;
+  before(async () => (slack = await startMockSlack()));
+  after(() => slack.close());
+  beforeEach(() => slack.reset());
+
+  test('posts every payload in order to $SLACK_WEBHOOK_URL', async () => {
+    const r = await cli(['send', MYSQL], { env: { SLACK_WEBHOOK_URL: slack.url } });
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(slack.payloads, formatEvent(mysqlEvent()).messages.map((m) => m.payload));
+    assert.match(r.stderr, /sent 1\/2 \[critical\]/);
+    assert.match(r.stderr, /2 of 2 message\(s\) delivered/);
+    assertNoWebhookSecret(r.stdout + r.stderr, slack.url);
+  });
+
+  test('same delivery code: 429 retried after Retry-After, 404 no_service final, exit 1', async () => {
+    slack.setResponder((_, i) => (i === 0 ? { status: 429, headers: { 'retry-after': '0' } } : { status: 404, body: 'no_service' }));
+    const r = await cli(['send', '-'], { env: { SLACK_WEBHOOK_URL: slack.url }, stdin: JSON.stringify(toEventBridge(mysqlEvent())) });
+    assert.equal(r.code, 1);
+    assert.equal(slack.requests.length, 3, '429 then 404 for the first message, 404 for the second');
+    assert.match(r.stderr, /NOT SENT 1\/2 .*HTTP 404 no_service \(2 attempts/);
+    assertNoWebhookSecret(r.stdout + r.stderr, slack.url);
+  });
+
+  test('without or with a bad SLACK_WEBHOOK_URL: exit 2, the URL never printed', async () => {
+    const none = await cli(['send', MYSQL]);
+    assert.equal(none.code, 2);
+    assert.match(none.stderr, /set SLACK_WEBHOOK_URL/);
+    const remote = 'http://hooks.slack.com/services/T0SECRETTEAM/B0SECRETHOOK/secretTokenValue0123456789';
+    const bad = await cli(['send', MYSQL], { env: { SLACK_WEBHOOK_URL: remote } });
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /SLACK_WEBHOOK_URL: must be an https:\/\/ URL/);
+    assertNoWebhookSecret(bad.stdout + bad.stderr, remote);
+    assert.equal(slack.requests.length, 0);
+  });
+});
