@@ -118,8 +118,7 @@ fn lambda_record(r: &Value, i: usize) -> Result<Classified<'_>, Error> {
 /// JSON text carried inside a string field (SNS Message, SQS body). An object is taken as is.
 fn parse_embedded(v: &Value, prefix: &str) -> Result<Value, Error> {
     match v {
-        Value::String(s) => serde_json::from_str(s)
-            .map_err(|e| Error::Json { path: prefix.to_string(), message: e.to_string() }),
+        Value::String(s) => crate::json::parse(s, prefix),
         Value::Object(_) => Ok(v.clone()),
         other => Err(Error::shape(prefix.to_string(), "a JSON string", other)),
     }

@@ -12,6 +12,7 @@ pub mod envelope;
 pub mod error;
 pub mod escape;
 mod fields;
+pub mod json;
 pub mod format;
 pub mod i18n;
 pub mod path;
@@ -19,7 +20,7 @@ pub mod risk;
 pub mod rules;
 pub mod slack;
 #[cfg(target_arch = "wasm32")]
-mod wasm;
+pub mod wasm;
 
 pub use config::Config;
 pub use error::Error;
@@ -36,7 +37,6 @@ pub fn format_event(input: &Value, options: &Value) -> Result<Formatted, Error> 
 /// Format an input given as JSON text.
 pub fn format_json(input: &str, options: &Value) -> Result<Formatted, Error> {
     let cfg = Config::from_json(options)?;
-    let value: Value =
-        serde_json::from_str(input).map_err(|e| Error::Json { path: String::new(), message: e.to_string() })?;
+    let value = json::parse(input, "")?;
     format::format_value(&value, &cfg)
 }

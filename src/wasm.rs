@@ -106,7 +106,7 @@ fn to_json_value(v: JsValue, what: &str) -> Result<Value, JsValue> {
         .map_err(|e| js_sys::Error::new(&format!("{what}: cannot be read as JSON: {}", describe(&e))))?;
     // NOTE: JSON.stringify returns undefined (not an error) for functions and symbols.
     let text = text.as_string().ok_or_else(|| js_sys::Error::new(&format!("{what}: expected an object or JSON text")))?;
-    serde_json::from_str(&text).map_err(|e| into_error(Error::Json { path: String::new(), message: format!("{what}: {e}") }))
+    crate::json::parse(&text, what).map_err(into_error)
 }
 
 fn describe(e: &JsValue) -> String {

@@ -1,0 +1,106 @@
+//! The JS boundary, exercised the same way in Node (`tests/wasm_node.rs`) and in headless
+//! Chromium (`tests/wasm_browser.rs`): values cross exactly as a JS caller hands them over.
+
+use js_sys::{Array, Object, Reflect, JSON};
+use sgnotify::wasm::format_event;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_test::wasm_bindgen_test;
+
+const INGRESS_V4_V6: &str = include_str!("../fixtures/events/aws-spotlight__AuthorizeSecurityGroupIngress__1.json");
+const EVENTBRIDGE: &str = include_str!("../fixtures/events/watch-security-group__AuthorizeSecurityGroupIngress__1.json");
+
+fn call(input: JsValue, options: Option<JsValue>) -> Result<JsValue, JsValue> {
+    format_event(input.unchecked_into(), options.map(|o| o.unchecked_into())).map(Into::into)
+}
+
+fn get(v: &JsValue, key: &str) -> JsValue {
+    Reflect::get(v, &JsValue::from_str(key)).expect("property read")
+}
+
+fn messages(result: &JsValue) -> Array {
+    get(result, "messages").dyn_into::<Array>().expect("messages is an array")
+}
+
+fn error_message(e: &JsValue) -> String {
+    let err = e.dyn_ref::<js_sys::Error>().expect("a JS Error, not a string");
+    String::from(err.message())
+}
+
+fn options(json: &str) -> Option<JsValue> {
+    Some(JSON::parse(json).expect("options JSON"))
+}
+
+#[wasm_bindgen_test]
+fn json_text_and_object_inputs_give_the_same_result() {
+    let from_text = call(JsValue::from_str(INGRESS_V4_V6), None).expect("text input formats");
+    let object = JSON::parse(INGRESS_V4_V6).expect("fixture is JSON");
+    let from_object = call(object, None).expect("object input formats");
+    assert_eq!(messages(&from_text).length(), 2, "one message for 0.0.0.0/0 and one for ::/0");
+    assert_eq!(JSON::stringify(&from_text).unwrap(), JSON::stringify(&from_object).unwrap());
+}
+
+#[wasm_bindgen_test]
+fn the_result_is_plain_js_objects() {
+    let result = call(JsValue::from_str(EVENTBRIDGE), options(r#"{"accounts": {"xxxxxxxxxxxx": "prod"}}"#)).unwrap();
+    let first = messages(&result).get(0);
+    assert!(first.is_instance_of::<Object>());
+    assert_eq!(get(&first, "severity").as_string().as_deref(), Some("critical"));
+    assert_eq!(get(&first, "eventName").as_string().as_deref(), Some("AuthorizeSecurityGroupIngress"));
+    let payload = get(&first, "payload");
+    let text = get(&payload, "text").as_string().unwrap();
+    assert!(text.contains("SSH"), "{text}");
+    assert!(Array::is_array(&get(&payload, "attachments")));
+    assert!(Array::is_array(&get(&result, "skipped")));
+    assert!(Array::is_array(&get(&result, "errors")));
+}
+
+#[wasm_bindgen_test]
+fn bad_input_throws_an_error_that_says_what_and_where() {
+    let bad = r#"{"detail-type": "AWS API Call via CloudTrail", "source": "aws.ec2", "detail": {
+        "eventSource": "ec2.amazonaws.com", "eventName": "AuthorizeSecurityGroupIngress",
+        "requestParameters": {"groupId": "sg-1", "ipPermissions": {"items": "tcp 22"}}}}"#;
+    let e = call(JsValue::from_str(bad), None).unwrap_err();
+    assert_eq!(error_message(&e), "detail.requestParameters.ipPermissions.items: expected a list, found a string");
+    let e = call(JsValue::from_str("{not json"), None).unwrap_err();
+    assert!(error_message(&e).starts_with("input: invalid JSON: key must be a string at line 1 column 2"), "{}", error_message(&e));
+    // The module keeps working after errors.
+    assert_eq!(messages(&call(JsValue::from_str(INGRESS_V4_V6), None).unwrap()).length(), 2);
+}
+
+#[wasm_bindgen_test]
+fn bad_options_throw_and_name_the_option() {
+    let e = call(JsValue::from_str(INGRESS_V4_V6), options(r#"{"timezone": "Mars/Olympus_Mons"}"#)).unwrap_err();
+    assert!(error_message(&e).starts_with("options.timezone: unknown time zone \"Mars/Olympus_Mons\""));
+    let e = call(JsValue::from_str(INGRESS_V4_V6), options(r#"{"locale": "fr"}"#)).unwrap_err();
+    assert!(error_message(&e).starts_with("options.locale:"));
+}
+
+#[wasm_bindgen_test]
+fn values_json_cannot_hold_are_refused_cleanly() {
+    // A cycle: JSON.stringify throws inside the boundary; the caller gets an Error.
+    let cyclic = Object::new();
+    Reflect::set(&cyclic, &"self".into(), &cyclic).unwrap();
+    let e = call(cyclic.into(), None).unwrap_err();
+    assert!(error_message(&e).starts_with("input: cannot be read as JSON"), "{}", error_message(&e));
+    let f = js_sys::Function::new_no_args("return 1");
+    let e = call(f.into(), None).unwrap_err();
+    assert!(error_message(&e).starts_with("input:"));
+    let e = call(JsValue::from_f64(3.0), None).unwrap_err();
+    assert!(error_message(&e).starts_with("input: expected an EventBridge event"), "{}", error_message(&e));
+    assert_eq!(messages(&call(JsValue::from_str(INGRESS_V4_V6), None).unwrap()).length(), 2);
+}
+
+#[wasm_bindgen_test]
+fn lone_surrogates_from_js_do_not_break_formatting() {
+    // "\uD800" is not valid UTF-16 on its own; the boundary replaces it, formatting goes on.
+    let event = JSON::parse(INGRESS_V4_V6).unwrap();
+    let rp = get(&get(&event, "requestParameters"), "ipPermissions");
+    let item = get(&rp, "items").dyn_into::<Array>().unwrap().get(0);
+    let range = get(&get(&item, "ipRanges"), "items").dyn_into::<Array>().unwrap().get(0);
+    let lone = js_sys::JsString::from_char_code1(0xD800);
+    Reflect::set(&range, &"description".into(), &lone.concat(&"<!channel>".into())).unwrap();
+    let result = call(event, None).expect("formats");
+    let text = JSON::stringify(&result).unwrap().as_string().unwrap();
+    assert!(text.contains("&lt;!channel&gt;"), "the description is escaped");
+    assert!(!text.contains("<!channel>"));
+}
