@@ -212,6 +212,8 @@ function renderMessage(m, i) {
   node.dataset.severity = m.severity;
   node.classList.add(`sev-${m.severity}`);
   q('.badge').textContent = m.severity;
+  const colour = p.attachments?.[0]?.color;
+  if (/^#[0-9a-f]{6}$/i.test(colour ?? '')) node.style.setProperty('--sev', colour);
   q('.event-name').textContent = `#${i + 1} · ${m.eventName ?? ''}`;
   q('.rule-ids').textContent = (m.ruleIds ?? []).join(' ');
   q('.username').textContent = p.username ?? 'sgnotify';

@@ -136,6 +136,8 @@ export function bundle() {
   if (!existsSync(join(web, 'sgnotify_bg.wasm'))) {
     throw new Error(`${web}/sgnotify_bg.wasm is missing: run \`make build\` first`);
   }
+  const magic = readFileSync(join(web, 'sgnotify_bg.wasm')).subarray(0, 4).toString('latin1');
+  if (magic !== '\0asm') throw new Error(`${web}/sgnotify_bg.wasm is not a wasm module (a build still running?)`);
   rmSync(vendor, { recursive: true, force: true });
   mkdirSync(join(vendor, 'sgnotify', 'dist', 'web'), { recursive: true });
   cpSync(join(pkg, 'web.js'), join(vendor, 'sgnotify', 'web.js'));

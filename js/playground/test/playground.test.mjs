@@ -82,8 +82,8 @@ describe('playground', { timeout: 120_000 }, () => {
     assert.match(coreMessage, /ipPermissions/, coreMessage);
 
     // Not an event at all.
-    assert.equal(await setEvent(p.page, '[1, 2, 3]'), 'error');
-    assert.ok((await error.innerText()).length > 20);
+    assert.equal(await setEvent(p.page, '{"hello": "world"}'), 'error');
+    assert.match(await error.innerText(), /EventBridge/);
 
     // Fixed: error gone, previews back.
     assert.equal(await setEvent(p.page, SIX), 'ok');
@@ -101,7 +101,9 @@ describe('playground', { timeout: 120_000 }, () => {
     const p = await openPage(env);
     const evil = '<https://evil.example|Click> <!channel> *not bold?* & <b>tag</b>';
     assert.equal(await setEvent(p.page, sixWithDescription(evil)), 'ok');
-    assert.equal(await p.page.locator('a[href*="evil.example"]').count(), 0, 'no anchor to evil.example');
+    // (The Block Kit Builder link carries the payload in its fragment; judge anchors by their host.)
+    const hosts = await p.page.locator('a[href]').evaluateAll((as) => as.map((a) => new URL(a.href).hostname));
+    assert.ok(!hosts.includes('evil.example'), `no anchor to evil.example (${hosts.join(', ')})`);
     assert.equal(await p.page.locator('.message b').count(), 0, 'no element from user text');
     const target = messages(p.page).filter({ hasText: '192.0.2.10/32' });
     assert.equal(await target.count(), 1);
@@ -266,7 +268,7 @@ describe('playground', { timeout: 120_000 }, () => {
         assert.equal(r + g + b < 200, colorScheme === 'dark', `${name}/${colorScheme}: background ${bg}`);
         const file = join(ARTIFACTS, `playground-${name}-${colorScheme}.png`);
         // The preview pane is what people check; on a phone it comes after the input.
-        if (name === 'phone') await messages(p.page).first().scrollIntoViewIfNeeded();
+        if (name === 'phone') await p.page.getByTestId('summary').evaluate((e) => e.scrollIntoView({ block: 'start' }));
         await p.page.screenshot({ path: file, fullPage: name === 'laptop' });
         if (name === 'laptop' && colorScheme === 'light') {
           await setEvent(p.page, '{"detail": ');
