@@ -46,7 +46,7 @@ pkg/dist/%/sgnotify_bg.wasm: $(WASM) | tools-rust js/node_modules/.package-lock.
 	$(WASM_OPT) -Oz $(WASM_FEATURES) pkg/dist/$*/sgnotify_bg.wasm -o pkg/dist/$*/sgnotify_bg.wasm
 
 # ---- tests -------------------------------------------------------------------------------
-test: test-rust test-wasm-node test-pkg
+test: test-rust test-wasm-node test-pkg test-lambda
 
 test-rust:
 	cargo test --all-targets
@@ -93,3 +93,40 @@ test-wasm-browser: | tools-rust tools-chromium
 	CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_WEBDRIVER_JSON=$(CURDIR)/tests/wasm_browser.webdriver.json \
 	  CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
 	  cargo test --target wasm32-unknown-unknown --test wasm_browser
+
+# ---- lambda: delivery, demo, CLI, deployment zip (js/lambda) ------------------------------
+.PHONY: test-lambda tools-moto
+# What runs in Lambda; demo.mjs, mock-slack.mjs, fixtures.mjs and test/ stay out of the zip.
+LAMBDA_RUNTIME := $(addprefix js/lambda/,index.mjs config.mjs log.mjs notify.mjs secrets.mjs)
+LAMBDA_ZIP := target/lambda/sgnotify-lambda.zip
+
+# The handler on this machine: a mock Slack on 127.0.0.1, real fixtures as SNS and EventBridge events.
+demo: build tools-js
+	node js/lambda/demo.mjs
+
+# handler + the sgnotify package as npm packs it, less what Node.js in Lambda never loads (the
+# browser build, the CLI, types, README). No other dependency: the runtime ships the AWS SDK v3.
+# Timestamps are pinned so that the same sources give the same zip.
+$(LAMBDA_ZIP): $(PKG) $(LAMBDA_RUNTIME) $(wildcard pkg/*.mjs pkg/*.cjs pkg/*.js) pkg/package.json
+	rm -rf target/lambda/stage target/lambda/*.tgz $@
+	mkdir -p target/lambda/stage/node_modules/sgnotify
+	cp $(LAMBDA_RUNTIME) target/lambda/stage/
+	cd pkg && npm pack --silent --pack-destination ../target/lambda >/dev/null
+	tar -xzf target/lambda/sgnotify-*.tgz -C target/lambda/stage/node_modules/sgnotify --strip-components=1
+	cd target/lambda/stage/node_modules/sgnotify && rm -rf dist/web web.js cli.mjs README.md *.d.ts dist/node/*.d.ts
+	find target/lambda/stage -exec touch -h -d '2000-01-01T00:00:00Z' {} +
+	cd target/lambda/stage && find . -type f | LC_ALL=C sort | zip -q -X -@ ../sgnotify-lambda.zip
+	rm -rf target/lambda/stage target/lambda/*.tgz
+
+package: $(LAMBDA_ZIP)
+	@unzip -Z1 $(LAMBDA_ZIP) | sed 's/^/  /'
+	@echo "$(LAMBDA_ZIP): $$(stat -c %s $(LAMBDA_ZIP)) bytes ($$(du -k $(LAMBDA_ZIP) | cut -f1) KiB); handler: index.handler, runtime nodejs20.x or later"
+
+# moto's server plays SSM and Secrets Manager on 127.0.0.1 in the Lambda tests.
+tools-moto:
+	@python3 -c 'import moto.server' 2>/dev/null || python3 -m pip install --quiet 'moto[server]' || \
+	  python3 -m pip install --quiet --break-system-packages 'moto[server]'
+
+# node:test suites of the handler, delivery, CLI and zip, against a mock Slack on 127.0.0.1.
+test-lambda: package tools-js tools-moto
+	cd js && node --test --test-timeout=90000 lambda/test/*.test.mjs

@@ -41,7 +41,8 @@ export async function startMockSlack({ path = MOCK_WEBHOOK_PATH, respond } = {})
         req.socket.destroy();
         return;
       }
-      res.writeHead(answer.status ?? 200, { 'content-type': 'text/plain', ...answer.headers }).end(answer.body ?? 'ok');
+      request.status = answer.status ?? 200; // what it was answered, for readers of `requests`
+      res.writeHead(request.status, { 'content-type': 'text/plain', ...answer.headers }).end(answer.body ?? 'ok');
     });
   });
   server.on('connection', (socket) => {
