@@ -46,7 +46,7 @@ pkg/dist/%/sgnotify_bg.wasm: $(WASM) | tools-rust js/node_modules/.package-lock.
 	$(WASM_OPT) -Oz $(WASM_FEATURES) pkg/dist/$*/sgnotify_bg.wasm -o pkg/dist/$*/sgnotify_bg.wasm
 
 # ---- tests -------------------------------------------------------------------------------
-test: test-rust test-wasm-node test-pkg test-lambda
+test: test-rust test-wasm-node test-pkg test-lambda test-wasm-browser test-playground
 
 test-rust:
 	cargo test --all-targets
