@@ -262,7 +262,8 @@ impl Event<'_> {
         let mut s = format!("{} ({})", escape::text(&p.name, LONG), escape::text(&p.kind, ID));
         if let (Some(caller), owner) = (p.account_id.as_deref(), self.owner_id()) {
             if Some(caller) != owner {
-                s.push_str(&format!(" · {} {}", self.l().from_account, self.account_md(Some(caller))));
+                let named = self.cfg.account_name(caller).map(|n| format!("{} ", escape::text(n, ID))).unwrap_or_default();
+                s.push_str(&format!(" · {} {named}{}", self.l().from_account, code(caller, ID)));
             }
         }
         s
@@ -532,7 +533,21 @@ fn peer_md(p: &Peer, l: &Labels) -> String {
         Peer::Ipv4(c) | Peer::Ipv6(c) => code(c, ID),
         Peer::PrefixList(id) => format!("{} ({})", code(id, ID), l.prefix_list),
         Peer::Unknown => l.details_missing.into(),
-        Peer::Group { .. } => escape::text(&peer_plain(p, l), 4 * ID),
+        Peer::Group { id, name, account, peering } => {
+            let mut s = match (id, name) {
+                (Some(id), Some(n)) => format!("{} ({})", code(id, ID), escape::text(n, ID)),
+                (Some(id), None) => code(id, ID),
+                (None, Some(n)) => escape::text(n, ID),
+                (None, None) => l.security_group.to_string(),
+            };
+            if let Some(a) = account {
+                s.push_str(&format!(", {} {}", l.account.to_lowercase(), code(a, ID)));
+            }
+            if let Some(pcx) = peering {
+                s.push_str(&format!(", {}", code(pcx, ID)));
+            }
+            s
+        }
     }
 }
 

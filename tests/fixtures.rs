@@ -1,0 +1,103 @@
+//! Every real fixture (tests/fixtures/events, attribution in SOURCES.md) formatted whole and
+//! compared with its expected payloads (tests/snapshots/, reviewed by hand; update deliberately
+//! with `INSTA_UPDATE=always cargo test --test fixtures` and review the diff).
+
+use serde_json::{json, Value};
+use std::fs;
+use std::path::PathBuf;
+
+fn fixtures() -> Vec<(String, Value)> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/events");
+    let mut out: Vec<(String, Value)> = fs::read_dir(&dir)
+        .expect("fixtures dir")
+        .map(|e| e.expect("dir entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .map(|p| {
+            let name = p.file_stem().unwrap().to_string_lossy().into_owned();
+            let v = serde_json::from_str(&fs::read_to_string(&p).unwrap()).unwrap();
+            (name, v)
+        })
+        .collect();
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    assert!(out.len() >= 24, "the shared fixtures are all here");
+    out
+}
+
+/// The record inside whatever envelope the fixture has.
+fn record(v: &Value) -> &Value {
+    v.get("detail").unwrap_or(v)
+}
+
+/// Rules in an event, counted straight from the JSON (not by the code under test): every
+/// ipPermissions item times its sources, at least one per item; the legacy form is one rule.
+fn rules_in(rec: &Value) -> usize {
+    let items = |v: &Value, k: &str| -> Vec<Value> {
+        v.get(k).and_then(|c| c.get("items")).and_then(Value::as_array).cloned().unwrap_or_default()
+    };
+    let rp = &rec["requestParameters"];
+    let perms = items(rp, "ipPermissions");
+    if perms.is_empty() {
+        return 1;
+    }
+    perms
+        .iter()
+        .map(|p| {
+            ["ipRanges", "ipv6Ranges", "prefixListIds", "groups"].iter().map(|k| items(p, k).len()).sum::<usize>().max(1)
+        })
+        .sum()
+}
+
+#[test]
+fn every_fixture_formats_to_its_reviewed_payloads() {
+    let options = json!({"accounts": {"123456789012": "prod-main", "999999999999": "sandbox"}});
+    for (name, event) in fixtures() {
+        let out = sgnotify::format_event(&event, &options).unwrap_or_else(|e| panic!("{name}: {e}"));
+        insta::assert_json_snapshot!(name.clone(), out);
+    }
+}
+
+#[test]
+fn every_rule_of_every_fixture_has_its_message() {
+    for (name, event) in fixtures() {
+        let out = sgnotify::format_event(&event, &Value::Null).unwrap();
+        assert!(out.errors.is_empty() && out.skipped.is_empty(), "{name}");
+        assert_eq!(out.messages.len(), rules_in(record(&event)), "{name}: one message per rule");
+        for m in &out.messages {
+            let p = serde_json::to_value(&m.payload).unwrap();
+            let text = p["text"].as_str().unwrap();
+            assert!(!text.is_empty(), "{name}: top-level text for notifications");
+            let blocks = p["attachments"][0]["blocks"].as_array().unwrap();
+            assert_eq!(blocks[0]["type"], "header", "{name}");
+            assert!(sgnotify::slack::block_text_len(&m.payload) < sgnotify::slack::MAX_MESSAGE_TEXT);
+        }
+    }
+}
+
+#[test]
+fn every_message_names_the_event_and_links_to_cloudtrail() {
+    for (name, event) in fixtures() {
+        let rec = record(&event);
+        let id = rec["eventID"].as_str().unwrap();
+        let region = rec["awsRegion"].as_str().unwrap();
+        let out = sgnotify::format_event(&event, &Value::Null).unwrap();
+        for m in &out.messages {
+            assert_eq!(m.event_id, id, "{name}");
+            assert_eq!(m.event_name, rec["eventName"].as_str().unwrap());
+            let all = serde_json::to_string(&m.payload).unwrap();
+            assert!(all.contains(&format!("`{}`", rec["eventName"].as_str().unwrap())), "{name}: event name shown");
+            if region != "..." {
+                assert!(
+                    all.contains(&format!("console.aws.amazon.com/cloudtrailv2/home?region={region}#/events/")),
+                    "{name}: CloudTrail link"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn korean_labels_and_time_zone() {
+    let (_, event) = fixtures().into_iter().find(|(n, _)| n == "panther__AuthorizeSecurityGroupIngress__2").unwrap();
+    let out = sgnotify::format_event(&event, &json!({"locale": "ko", "timezone": "Asia/Seoul"})).unwrap();
+    insta::assert_json_snapshot!("ko_asia_seoul", out);
+}
