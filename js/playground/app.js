@@ -48,10 +48,13 @@ function applyState(state) {
 let hashWrite = Promise.resolve();
 function saveStateToHash() {
   const state = readState();
-  hashWrite = hashWrite.then(async () => {
+  ui.output.dataset.hash = 'saving';
+  const write = hashWrite = hashWrite.then(async () => {
     const hash = await encodeState(state);
     if (location.hash.slice(1) !== hash) history.replaceState(null, '', `#${hash}`);
-  }).catch(() => {});
+  }).catch(() => {}).then(() => {
+    if (write === hashWrite) ui.output.dataset.hash = 'saved';
+  });
   return hashWrite;
 }
 

@@ -85,8 +85,11 @@ describe('playground', { timeout: 120_000 }, () => {
     assert.equal(await setEvent(p.page, '{"hello": "world"}'), 'error');
     assert.match(await error.innerText(), /EventBridge/);
 
-    // Fixed: error gone, previews back.
-    assert.equal(await setEvent(p.page, SIX), 'ok');
+    // Fixed by typing, as a person would: the preview follows the keystrokes.
+    assert.equal(await setEvent(p.page, SIX.trimEnd().slice(0, -1)), 'error');
+    await p.page.getByTestId('event-input').press('Control+End');
+    await p.page.keyboard.type('}');
+    assert.equal(await settled(p.page), 'ok');
     assert.equal(await error.isVisible(), false);
     assert.equal(await messages(p.page).count(), 6);
 
@@ -176,9 +179,8 @@ describe('playground', { timeout: 120_000 }, () => {
     await setOption(p.page, 'timezone', 'Asia/Seoul');
     await setOption(p.page, 'locale', 'ko');
     await setOption(p.page, 'accounts', '{"111122223333": "prod-payments"}');
-    await p.page.waitForFunction(() => location.hash.length > 10);
-    // The hash is written after each render; wait until it holds the latest state.
-    await p.page.waitForTimeout(100);
+    // The hash is written (compressed, async) after each render; wait until it holds the latest state.
+    await p.page.waitForSelector('#output[data-hash="saved"]', { state: 'attached' });
     const shared = p.page.url();
     const before = await messageTexts(p.page);
     await p.close();
@@ -261,6 +263,7 @@ describe('playground', { timeout: 120_000 }, () => {
       for (const colorScheme of ['light', 'dark']) {
         const p = await openPage(env, { viewport, colorScheme });
         await setEvent(p.page, SIX);
+        await p.page.getByTestId('event-input').evaluate((e) => { e.setSelectionRange(0, 0); e.scrollTop = 0; e.blur(); });
         const overflow = await p.page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
         assert.ok(overflow <= 0, `${name}/${colorScheme}: no sideways scrolling (overflow ${overflow}px)`);
         const bg = await p.page.evaluate(() => getComputedStyle(document.body).backgroundColor);
