@@ -84,7 +84,7 @@ tools-emoji-font:
 
 # Playwright (playwright-core, Debian's Chromium) on the served page; screenshots in js/test-artifacts/.
 test-playground: playground-bundle tools-chromium tools-emoji-font
-	cd js && node --test playground/test/
+	cd js && node --test playground/test/*.test.mjs
 
 # The boundary tests (tests/common) in headless Chromium through Debian's chromedriver. The
 # runner reads capabilities from $$WASM_BINDGEN_TEST_WEBDRIVER_JSON (else ./webdriver.json) and
