@@ -43,10 +43,12 @@ $(WASM): $(RUST_SRC) | tools-rust
 pkg/dist/%/sgnotify_bg.wasm: $(WASM) | tools-rust js/node_modules/.package-lock.json
 	rm -rf pkg/dist/$*
 	wasm-bindgen --target $(if $(filter node,$*),nodejs,web) --out-dir pkg/dist/$* $(WASM)
+	@# The package is "type": "module"; the nodejs build is CommonJS, and says so.
+	$(if $(filter node,$*),echo '{"type": "commonjs"}' > pkg/dist/node/package.json)
 	$(WASM_OPT) -Oz $(WASM_FEATURES) pkg/dist/$*/sgnotify_bg.wasm -o pkg/dist/$*/sgnotify_bg.wasm
 
 # ---- tests -------------------------------------------------------------------------------
-test: test-rust test-wasm-node test-pkg test-lambda test-wasm-browser test-playground
+test: test-rust test-wasm-node test-pkg test-lambda test-wasm-browser test-playground test-deploy
 
 test-rust:
 	cargo test --all-targets
@@ -130,3 +132,50 @@ tools-moto:
 # node:test suites of the handler, delivery, CLI and zip, against a mock Slack on 127.0.0.1.
 test-lambda: package tools-js tools-moto
 	cd js && node --test --test-timeout=90000 lambda/test/*.test.mjs
+
+# ---- deploy templates (js/lambda/template.yaml, js/lambda/member-account.yaml) -----------
+.PHONY: test-deploy tools-cfn-lint
+# cfn-lint 1.x: the linter, and the YAML loader the tests read the templates with.
+tools-cfn-lint: | tools-moto
+	@python3 -c 'import sys, cfnlint.decode; from importlib.metadata import version; sys.exit(int(version("cfn-lint").split(".")[0]) < 1)' 2>/dev/null || \
+	  python3 -m pip install --quiet 'cfn-lint>=1' || python3 -m pip install --quiet --break-system-packages 'cfn-lint>=1'
+
+# cfn-lint on both templates; the event patterns through moto's EventBridge and CloudFormation
+# (a moto server on 127.0.0.1, never AWS); the template's environment against the handler's.
+test-deploy: tools-cfn-lint tools-moto
+	python3 js/lambda/deploy-test/test_templates.py
+
+# ---- bench and fuzz (js/bench, tests/bench, tests/fuzz); neither is part of `make test` -----
+.PHONY: bench-build tools-fuzz fuzz
+BENCH_TARGET := target/bench
+BENCH_PKG := target/bench-pkg/sgnotify_bg.wasm
+
+# The benchmark build: the same core plus the other boundary paths (`--features bench`), in its
+# own target dir so it never replaces the shipped wasm; optimised exactly as the package is.
+$(BENCH_PKG): $(RUST_SRC) | tools-rust js/node_modules/.package-lock.json
+	CARGO_TARGET_DIR=$(BENCH_TARGET) cargo build --lib --release --target wasm32-unknown-unknown --features bench
+	rm -rf target/bench-pkg
+	wasm-bindgen --target nodejs --out-dir target/bench-pkg $(BENCH_TARGET)/wasm32-unknown-unknown/release/sgnotify.wasm
+	echo '{"type": "commonjs"}' > target/bench-pkg/package.json
+	$(WASM_OPT) -Oz $(WASM_FEATURES) $@ -o $@
+
+bench-build: $(BENCH_PKG)
+
+# The native core benchmark (for profiling), then the Node table: warm cost against the JSON
+# round-trip floor, boundary paths, scaling, cold start, wasm size.
+bench: build bench-build tools-js
+	cargo bench --bench core
+	cd js && node bench/bench.mjs
+
+tools-fuzz:
+	@rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
+	@cargo fuzz --version >/dev/null 2>&1 || cargo install cargo-fuzz
+
+# libFuzzer on the JSON-text entry point, seeded with the fixtures; FUZZ_SECONDS=600 by default.
+# A crash leaves its input in tests/fuzz/artifacts/format_json/: make it a test in tests/hostile.rs.
+FUZZ_SECONDS ?= 600
+fuzz: tools-fuzz
+	mkdir -p tests/fuzz/corpus/format_json
+	cp tests/fixtures/events/*.json tests/fuzz/corpus/format_json/
+	cargo +nightly fuzz run format_json --fuzz-dir tests/fuzz -- \
+	  -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -dict=tests/fuzz/format_json.dict
