@@ -9,7 +9,7 @@ export const MOCK_WEBHOOK_PATH = '/services/T0MOCKTEAM1/B0MOCKHOOK1/mockWebhookT
 
 /**
  * @param {{ path?: string, respond?: (request: object, index: number) => ({ status?: number, body?: string,
- *   headers?: object } | "hang" | "drop") }} [options] respond decides each answer; default 200 "ok"
+ *   headers?: object, delayMs?: number } | "hang" | "drop") }} [options] respond decides each answer; default 200 "ok"
  */
 export async function startMockSlack({ path = MOCK_WEBHOOK_PATH, respond } = {}) {
   const requests = [];
@@ -42,7 +42,9 @@ export async function startMockSlack({ path = MOCK_WEBHOOK_PATH, respond } = {})
         return;
       }
       request.status = answer.status ?? 200; // what it was answered, for readers of `requests`
-      res.writeHead(request.status, { 'content-type': 'text/plain', ...answer.headers }).end(answer.body ?? 'ok');
+      const send = () => res.writeHead(request.status, { 'content-type': 'text/plain', ...answer.headers }).end(answer.body ?? 'ok');
+      if (answer.delayMs) setTimeout(send, answer.delayMs);
+      else send();
     });
   });
   server.on('connection', (socket) => {

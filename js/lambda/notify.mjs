@@ -24,8 +24,11 @@ export function createHandler(config, { formatEvent, resolveWebhook, log, setLog
   return async function handler(event, context) {
     setLogContext?.(context?.awsRequestId ? { requestId: context.awsRequestId } : {});
     const remaining = typeof context?.getRemainingTimeInMillis === 'function' ? context.getRemainingTimeInMillis() : Infinity;
-    const deadline = Date.now() + remaining - safetyMarginMs;
-    const url = config.dryRun ? undefined : await resolveWebhook(remaining - safetyMarginMs);
+    // Read once: the budget is fixed at the start. The margin shrinks for short timeouts so that
+    // a 3 s function still gets most of its time for Slack.
+    const margin = Math.min(safetyMarginMs, remaining / 10);
+    const deadline = Date.now() + remaining - margin;
+    const url = config.dryRun ? undefined : await resolveWebhook(remaining - margin);
     const run = { config, deliveryOptions: { ...deliveryOptions, url, deadline }, formatEvent, log };
     return isSqsEvent(event) ? handleSqs(event, run) : handleEvent(event, run);
   };

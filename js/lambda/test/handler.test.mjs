@@ -93,6 +93,14 @@ describe('handler', () => {
     assert.match(lines[1].reason, /no time left/);
   });
 
+  test('a short timeout still leaves most of the time for Slack (the margin is at most a tenth)', async () => {
+    // 1500 ms left, a 1000 ms margin would leave 500 ms for a Slack that takes 700: capped at 150, it fits.
+    slack.setResponder(() => ({ status: 200, body: 'ok', delayMs: 700 }));
+    const r = await run([toEventBridge(EGRESS)], { timeoutMs: 1500, env: { DELIVERY_SAFETY_MARGIN_MS: '1000' } });
+    checkNoSecret(r);
+    assert.equal(r.results[0].result?.delivered, 1, JSON.stringify(r.results));
+  });
+
   test('404 no_service: not retried, Slack\'s answer logged', async () => {
     slack.setResponder(() => ({ status: 404, body: 'no_service' }));
     const r = await run([toEventBridge(EGRESS)]);
