@@ -154,7 +154,12 @@ pub fn extract(rec: &Record, path: &Path) -> Result<Extracted> {
             group.description = text_at(req, "groupDescription", &rp)?;
             return Ok(Extracted { group, changes: Changes::Created });
         }
-        "DeleteSecurityGroup" => return Ok(Extracted { group, changes: Changes::Deleted }),
+        "DeleteSecurityGroup" => {
+            // NOTE: newer CloudTrail records name the deleted group's id in the response even
+            // when the request named the group only by name.
+            group.id = group.id.or(text_at(resp, "groupId", &sp)?);
+            return Ok(Extracted { group, changes: Changes::Deleted });
+        }
         "ModifySecurityGroupRules" => {
             let (id, rules) = modify_rules(req, &rp)?;
             group.id = group.id.or(id);

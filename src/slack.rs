@@ -576,7 +576,7 @@ fn rule_fields(r: &Rule, l: &Labels) -> Vec<Text> {
 }
 
 fn group_kind(rules: &[Rule], l: &Labels) -> String {
-    let first = &rules[0];
+    let Some(first) = rules.first() else { return format!("{} {}", l.rules, l.changed) };
     let same = rules.iter().all(|r| r.direction == first.direction && r.change == first.change);
     if same && first.direction != Direction::Unknown {
         let dir = if first.direction == Direction::Ingress { l.ingress } else { l.egress };

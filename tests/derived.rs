@@ -351,3 +351,11 @@ fn root_is_at_least_a_warning_and_overrides_reach_the_payload() {
     assert_eq!((p["channel"].as_str(), p["username"].as_str(), p["icon_emoji"].as_str()), (Some("#sec"), Some("sgnotify"), Some(":shield:")));
     assert!(all_text(m).contains("root (Root)"));
 }
+
+#[test]
+fn delete_by_name_shows_the_id_the_response_names() {
+    let out = fmt(&record("DeleteSecurityGroup", json!({"groupName": "old-web"}), json!({"_return": true, "groupId": "sg-0dead"})));
+    let t = all_text(&out.messages[0]);
+    assert!(t.contains("Security group deleted: sg-0dead (old-web)"), "{t}");
+    assert_eq!(out.messages.len(), 1);
+}
