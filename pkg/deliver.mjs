@@ -121,7 +121,8 @@ export async function deliver(payload, options) {
       return done({ status: 'failed', reason: attempts ? `out of time after ${attempts} attempt(s): ${retries.at(-1)?.problem}` : 'no time left to send' });
     }
     attempts += 1;
-    const timeoutMs = Math.min(o.timeoutMs, left);
+    // NOTE: AbortSignal.timeout() throws on a fractional delay, and deadlines can be fractional.
+    const timeoutMs = Math.max(1, Math.floor(Math.min(o.timeoutMs, left)));
     let problem;
     let httpStatus;
     let waitMs;
@@ -145,6 +146,10 @@ export async function deliver(payload, options) {
         return done({ status: 'failed', permanent: true, httpStatus, response, reason: problem });
       }
     } catch (err) {
+      // A bug of ours (bad argument, say) is not a network problem: retrying it would only wait.
+      if (err instanceof RangeError || err instanceof ReferenceError || err instanceof SyntaxError) {
+        return done({ status: 'failed', permanent: true, reason: redact(`internal error ${err.name}: ${err.message}`) });
+      }
       problem = redact(describeError(err, timeoutMs));
     }
 

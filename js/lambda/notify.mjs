@@ -26,7 +26,7 @@ export function createHandler(config, { formatEvent, resolveWebhook, log, setLog
     const remaining = typeof context?.getRemainingTimeInMillis === 'function' ? context.getRemainingTimeInMillis() : Infinity;
     // Read once: the budget is fixed at the start. The margin shrinks for short timeouts so that
     // a 3 s function still gets most of its time for Slack.
-    const margin = Math.min(safetyMarginMs, remaining / 10);
+    const margin = Math.min(safetyMarginMs, Math.floor(remaining / 10));
     const deadline = Date.now() + remaining - margin;
     const url = config.dryRun ? undefined : await resolveWebhook(remaining - margin);
     const run = { config, deliveryOptions: { ...deliveryOptions, url, deadline }, formatEvent, log };

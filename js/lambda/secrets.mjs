@@ -22,7 +22,7 @@ export function createWebhookResolver(webhook, { onUrl, timeoutMs = 5000 } = {})
   if (webhook.source === 'env') return async () => webhook.url;
   let cached;
   return (remainingMs = Infinity) => {
-    cached ??= fetchUrl(webhook, Math.max(1, Math.min(timeoutMs, remainingMs))).then(
+    cached ??= fetchUrl(webhook, Math.max(1, Math.floor(Math.min(timeoutMs, remainingMs)))).then(
       (url) => {
         onUrl?.(url);
         return url;

@@ -116,6 +116,11 @@ describe('deliver', () => {
     assert.equal(other.requests.length, 0);
   });
 
+  test('a fractional deadline is fine (AbortSignal.timeout wants whole milliseconds)', async () => {
+    const o = await deliver({ text: 'x' }, { ...FAST, timeoutMs: 999.5, deadline: Date.now() + 4032.1, url: slack.url });
+    assert.deepEqual([o.status, o.attempts], ['delivered', 1]);
+  });
+
   test('no attempt starts once the deadline is near', async () => {
     const o = await deliver({ text: 'x' }, { ...FAST, deadline: Date.now() + 50, url: slack.url });
     assert.deepEqual([o.status, o.attempts], ['failed', 0]);
