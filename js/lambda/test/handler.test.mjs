@@ -101,6 +101,15 @@ describe('handler', () => {
     assert.equal(r.results[0].result?.delivered, 1, JSON.stringify(r.results));
   });
 
+  test('nothing listening (connection refused): retried, fails, and the error text carries no URL', async () => {
+    const dead = await startMockSlack();
+    const url = dead.url;
+    await dead.close();
+    const r = await invokeInChild({ env: { SLACK_WEBHOOK_URL: url, ...FAST }, events: [toEventBridge(EGRESS)] });
+    assertNoWebhookSecret(r.output, url);
+    assert.match(r.results[0].error.message, /ECONNREFUSED.*gave up after 3 attempts/);
+  });
+
   test('404 no_service: not retried, Slack\'s answer logged', async () => {
     slack.setResponder(() => ({ status: 404, body: 'no_service' }));
     const r = await run([toEventBridge(EGRESS)]);
@@ -168,6 +177,13 @@ describe('handler', () => {
     assert.equal(slack.requests.length, 0);
     assert.deepEqual(r.results[0].result, { messages: 2, delivered: 0, dryRun: 2, failed: 0, skipped: 0, badRecords: 0 });
     assert.deepEqual(outcomeLines(r.logs).map((l) => l.payload), formatEvent(event).messages.map((m) => m.payload));
+  });
+
+  test('DRY_RUN=1 with a webhook set: still nothing posted', async () => {
+    const r = await run([toEventBridge(EGRESS)], { env: { DRY_RUN: '1' } });
+    checkNoSecret(r);
+    assert.equal(slack.requests.length, 0);
+    assert.equal(r.results[0].result.dryRun, 1);
   });
 
   test('settings reach the core: ACCOUNT_NAMES, TIMEZONE, LOCALE, SLACK_CHANNEL, MAX_MESSAGES_PER_EVENT', async () => {
