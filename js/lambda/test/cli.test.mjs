@@ -3,7 +3,7 @@
 
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -122,5 +122,24 @@ describe('sgnotify send', () => {
     assert.match(bad.stderr, /SLACK_WEBHOOK_URL: must be an https:\/\/ URL/);
     assertNoWebhookSecret(bad.stdout + bad.stderr, remote);
     assert.equal(slack.requests.length, 0);
+  });
+});
+
+describe('as installed from the packed package', () => {
+  let project;
+  before(() => {
+    project = mkdtempSync(join(tmpdir(), 'sgnotify-npx-'));
+    const run = (cmd, args) => execFileSync(cmd, args, { cwd: project, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const [{ filename }] = JSON.parse(run('npm', ['pack', PKG_DIR, '--pack-destination', project, '--json']));
+    writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'user-project', private: true }));
+    run('npm', ['install', '--no-audit', '--no-fund', '--offline', join(project, filename)]);
+  });
+  after(() => rmSync(project, { recursive: true, force: true }));
+
+  test('npx sgnotify preview, and sgnotify/deliver importable', () => {
+    const out = execFileSync('npx', ['--no-install', 'sgnotify', 'preview', MYSQL], { cwd: project, encoding: 'utf8' });
+    assert.deepEqual(JSON.parse(out), formatEvent(mysqlEvent()).messages.map((m) => m.payload));
+    const exported = execFileSync(process.execPath, ['--input-type=module', '-e', "import('sgnotify/deliver').then((m) => console.log(Object.keys(m).sort().join(',')))"], { cwd: project, encoding: 'utf8' });
+    assert.match(exported, /createRedactor,deliver,deliverAll,.*parseWebhookUrl/);
   });
 });
