@@ -83,7 +83,8 @@ pub struct Labels {
 
 pub static EN: Labels = Labels {
     account: "Account",
-    unknown_account: "unknown account",
+    // English shows an unnamed account by its id alone.
+    unknown_account: "",
     region: "Region",
     group: "Security group",
     principal: "Changed by",

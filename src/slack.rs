@@ -241,19 +241,24 @@ impl Event<'_> {
     fn account_md(&self, id: Option<&str>) -> String {
         let l = self.l();
         match id {
-            Some(id) => {
-                let name = self.cfg.account_name(id).map_or_else(|| l.unknown_account.to_string(), |n| escape::text(n, ID));
-                format!("{name} ({})", code(id, ID))
-            }
-            None => l.unknown_account.to_string(),
+            Some(id) => match (self.cfg.account_name(id), l.unknown_account) {
+                (Some(n), _) => format!("{} ({})", escape::text(n, ID), code(id, ID)),
+                (None, "") => code(id, ID),
+                (None, unnamed) => format!("{unnamed} ({})", code(id, ID)),
+            },
+            None => l.unknown.to_string(),
         }
     }
 
     fn account_plain(&self) -> String {
         let l = self.l();
         match self.owner_id() {
-            Some(id) => format!("{} ({id})", self.cfg.account_name(id).unwrap_or(l.unknown_account)),
-            None => l.unknown_account.to_string(),
+            Some(id) => match (self.cfg.account_name(id), l.unknown_account) {
+                (Some(n), _) => format!("{n} ({id})"),
+                (None, "") => id.to_string(),
+                (None, unnamed) => format!("{unnamed} ({id})"),
+            },
+            None => l.unknown.to_string(),
         }
     }
 
@@ -361,22 +366,21 @@ impl Event<'_> {
         blocks.push(Block::Section { text: None, fields: self.meta_fields() });
         blocks.push(Block::Context { elements: vec![self.context()] });
 
+        // Create/Delete titles name the group already.
+        let group = self.group_plain();
+        let group = if title.contains(&group) { String::new() } else { format!(" · {group}") };
         let text = truncate(
             &format!(
-                "{} [{sev_word}] {status}{} · {} · {} · {}",
+                "{} [{sev_word}] {status}{}{} · {} · {}",
                 severity.icon(),
                 escape::text(title, 300),
-                escape::text(&self.group_plain(), ID),
+                escape::text(&group, ID),
                 escape::text(&self.account_plain(), 2 * ID),
                 escape::text(&self.rec.principal.name, ID),
             ),
             1000,
         );
-        let summary = format!(
-            "{status}{title} · {} · {}",
-            self.group_plain(),
-            self.account_plain()
-        );
+        let summary = format!("{status}{title}{group} · {}", self.account_plain());
         let c = self.cfg;
         Rendered {
             payload: Payload {
