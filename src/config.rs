@@ -1,6 +1,6 @@
 //! Options: read once per call from a JSON object, validated, with defaults.
 
-use crate::error::Error;
+use crate::error::{shown, Error};
 use crate::i18n::Locale;
 use chrono_tz::Tz;
 use serde_json::Value;
@@ -52,7 +52,7 @@ fn string(name: &str, v: &Value) -> Result<Option<String>, Error> {
 /// An IANA time zone name, e.g. `Asia/Seoul`.
 pub fn parse_timezone(name: &str) -> Result<Tz, Error> {
     name.trim().parse::<Tz>().map_err(|_| {
-        err("timezone", format!("unknown time zone \"{name}\" (use an IANA name such as \"UTC\" or \"Asia/Seoul\")"))
+        err("timezone", format!("unknown time zone \"{}\" (use an IANA name such as \"UTC\" or \"Asia/Seoul\")", shown(name)))
     })
 }
 
@@ -78,7 +78,7 @@ impl Config {
                 }
                 "locale" => {
                     if let Some(l) = string(key, val)? {
-                        c.locale = Locale::parse(&l).ok_or_else(|| err(key, format!("unknown locale \"{l}\" (use \"en\" or \"ko\")")))?;
+                        c.locale = Locale::parse(&l).ok_or_else(|| err(key, format!("unknown locale \"{}\" (use \"en\" or \"ko\")", shown(&l))))?;
                     }
                 }
                 "channel" => c.channel = string(key, val)?,
@@ -96,7 +96,7 @@ impl Config {
                         }
                     }
                 }
-                other => return Err(err(other, format!("unknown option (known: {KNOWN})"))),
+                other => return Err(err(&shown(other), format!("unknown option (known: {KNOWN})"))),
             }
         }
         Ok(c)
@@ -116,7 +116,7 @@ fn accounts(v: &Value) -> Result<HashMap<String, String>, Error> {
             .map(|(id, name)| match name {
                 Value::String(s) => Ok((id.trim().to_string(), s.clone())),
                 other => Err(err(
-                    &format!("accounts[\"{id}\"]"),
+                    &format!("accounts[\"{}\"]", shown(id)),
                     format!("expected a name (string), found {}", crate::error::kind_of(other)),
                 )),
             })

@@ -158,7 +158,9 @@ fn classify(doc: Cow<'_, Value>, prefix: String, sns_depth: u8) -> Result<Classi
             let kind = get(&doc, "detail-type").and_then(Value::as_str).unwrap_or("(none)");
             let source = get(&doc, "source").and_then(Value::as_str).unwrap_or("(none)");
             return Ok(Classified::Skip(format!(
-                "EventBridge event of detail-type \"{kind}\" from \"{source}\" is not a CloudTrail API call"
+                "EventBridge event of detail-type \"{}\" from \"{}\" is not a CloudTrail API call",
+                crate::error::shown(kind),
+                crate::error::shown(source)
             )));
         }
         let record = match doc {

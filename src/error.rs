@@ -21,6 +21,16 @@ impl Error {
     }
 }
 
+/// User text echoed in a message (an error, a skip reason), cut to 64 characters so that a
+/// hostile input cannot make a huge one.
+pub(crate) fn shown(s: &str) -> String {
+    let mut out: String = s.chars().take(64).collect();
+    if out.len() < s.len() {
+        out.push('…');
+    }
+    out
+}
+
 /// How a JSON value is named in messages ("a string", "a list", ...).
 pub(crate) fn kind_of(v: &serde_json::Value) -> &'static str {
     use serde_json::Value::*;

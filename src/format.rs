@@ -88,7 +88,7 @@ fn format_record(env: &Envelope, cfg: &Config, out: &mut Formatted) -> Result<()
             index: env.index,
             event_id: rec.event_id.clone(),
             event_name: Some(rec.event_name.clone()).filter(|n| !n.is_empty()),
-            reason: format!("{source} {name} is not a security group change"),
+            reason: format!("{} {} is not a security group change", crate::error::shown(source), crate::error::shown(name)),
         });
         return Ok(());
     }

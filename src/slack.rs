@@ -380,7 +380,8 @@ impl Event<'_> {
             ),
             1000,
         );
-        let summary = format!("{status}{title}{group} · {}", self.account_plain());
+        // NOTE: bounded like `text`: the title and names are user text of any length.
+        let summary = truncate(&format!("{status}{title}{group} · {}", self.account_plain()), 1000);
         let c = self.cfg;
         Rendered {
             payload: Payload {
