@@ -7,6 +7,7 @@ use crate::error::Error;
 use crate::fields::{bool_at, get, get_ci, int_at, items_at, text, text_at, Result};
 use crate::path::Path;
 use serde_json::Value;
+use std::collections::{HashMap, HashSet, VecDeque};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Direction {
@@ -24,7 +25,7 @@ pub enum Change {
     DescriptionUpdated,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Protocol {
     Tcp,
     Udp,
@@ -99,11 +100,12 @@ pub struct Rule {
 }
 
 impl Rule {
-    fn same_rule(&self, other: &Rule) -> bool {
+    /// Two rules are the same rule when their match keys are equal: protocol, peer, and the
+    /// ports where the protocol has ports. A key (not a pairwise test) so that matching a
+    /// request against the response is a hash lookup, linear in the rules, not quadratic.
+    fn match_key(&self) -> (Protocol, String, Option<(Option<i64>, Option<i64>)>) {
         let ports_matter = matches!(self.protocol, Protocol::Tcp | Protocol::Udp | Protocol::Icmp | Protocol::Icmpv6);
-        self.protocol == other.protocol
-            && self.peer.key() == other.peer.key()
-            && (!ports_matter || (self.from_port == other.from_port && self.to_port == other.to_port))
+        (self.protocol.clone(), self.peer.key(), ports_matter.then_some((self.from_port, self.to_port)))
     }
 }
 
@@ -186,14 +188,16 @@ pub fn extract(rec: &Record, path: &Path) -> Result<Extracted> {
     }
     if change == Change::Removed {
         // Rules revoked by id: details come from revokedSecurityGroupRuleSet when it is there.
+        let mut known: HashSet<String> = rules.iter().filter_map(|r| r.rule_id.clone()).collect();
         for id in rule_ids(req, &rp)? {
-            if !rules.iter().any(|r| r.rule_id.as_deref() == Some(id.as_str())) {
+            if known.insert(id.clone()) {
                 rules.push(unknown_rule(direction, change, Some(id), None));
             }
         }
-        let unknown = ip_permissions(resp, "unknownIpPermissionSet", &sp, direction, change)?;
+        let unknown: HashSet<_> =
+            ip_permissions(resp, "unknownIpPermissionSet", &sp, direction, change)?.iter().map(Rule::match_key).collect();
         for r in rules.iter_mut() {
-            r.not_found = unknown.iter().any(|u| u.same_rule(r));
+            r.not_found = unknown.contains(&r.match_key());
         }
     }
     if group.id.is_none() {
@@ -400,13 +404,16 @@ fn rule_peer(v: &Value, p: &Path, pascal: bool) -> Result<Peer> {
     Ok(Peer::Unknown)
 }
 
+/// Each request rule without an id takes the id of the first not yet taken logged rule that
+/// is the same rule.
 fn attach_rule_ids(rules: &mut [Rule], logged: Vec<Rule>) {
-    let mut used = vec![false; logged.len()];
+    let mut by_key: HashMap<_, VecDeque<Option<String>>> = HashMap::new();
+    for l in logged {
+        by_key.entry(l.match_key()).or_default().push_back(l.rule_id);
+    }
     for rule in rules.iter_mut().filter(|r| r.rule_id.is_none()) {
-        let found = logged.iter().enumerate().find(|(i, l)| !used[*i] && l.same_rule(rule));
-        if let Some((i, l)) = found {
-            used[i] = true;
-            rule.rule_id = l.rule_id.clone();
+        if let Some(id) = by_key.get_mut(&rule.match_key()).and_then(VecDeque::pop_front) {
+            rule.rule_id = id;
         }
     }
 }
