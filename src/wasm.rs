@@ -117,3 +117,48 @@ fn describe(e: &JsValue) -> String {
 fn into_error(e: Error) -> JsValue {
     js_sys::Error::new(&e.to_string()).into()
 }
+
+/// Benchmark-only exports (`--features bench`, built by `make bench` into target/bench-pkg/,
+/// never shipped): the same call over the other boundary paths, so that the public one is
+/// chosen by measurement (js/bench/bench.mjs). Default options throughout.
+#[cfg(feature = "bench")]
+mod bench {
+    use super::*;
+    use serde::Serialize;
+
+    fn out(result: crate::Formatted, objects: bool) -> Result<JsValue, JsValue> {
+        if objects {
+            result.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(JsValue::from)
+        } else {
+            let text = serde_json::to_string(&result).map_err(|e| JsValue::from(js_sys::Error::new(&e.to_string())))?;
+            js_sys::JSON::parse(&text)
+        }
+    }
+
+    fn from_object(input: JsValue) -> Result<Value, JsValue> {
+        serde_wasm_bindgen::from_value(input).map_err(JsValue::from)
+    }
+
+    /// In: JSON text. Out: objects built by serde-wasm-bindgen (`objects`) or JSON text parsed by JS.
+    #[wasm_bindgen(js_name = benchFormatText)]
+    pub fn format_text(input: &str, objects: bool) -> Result<JsValue, JsValue> {
+        out(crate::format_json(input, &Value::Null).map_err(into_error)?, objects)
+    }
+
+    /// In: a JS object read by serde-wasm-bindgen. Out: as `benchFormatText`.
+    #[wasm_bindgen(js_name = benchFormatObject)]
+    pub fn format_object(input: JsValue, objects: bool) -> Result<JsValue, JsValue> {
+        out(crate::format_event(&from_object(input)?, &Value::Null).map_err(into_error)?, objects)
+    }
+
+    /// The input path alone: JSON text (`object` false) or a JS object to a `serde_json::Value`.
+    #[wasm_bindgen(js_name = benchParseOnly)]
+    pub fn parse_only(input: JsValue, object: bool) -> Result<bool, JsValue> {
+        let v = if object {
+            from_object(input)?
+        } else {
+            crate::json::parse(&input.as_string().unwrap_or_default(), "").map_err(into_error)?
+        };
+        Ok(v.is_object())
+    }
+}
