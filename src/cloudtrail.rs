@@ -79,7 +79,7 @@ impl<'a> Record<'a> {
 
     /// Whether this is one of the security-group calls we report.
     pub fn is_sg_change(&self) -> bool {
-        let source_ok = self.event_source.as_deref().map_or(true, |s| s == "ec2.amazonaws.com");
+        let source_ok = self.event_source.as_deref().is_none_or(|s| s == "ec2.amazonaws.com");
         source_ok && SG_EVENTS.contains(&self.event_name.as_str())
     }
 

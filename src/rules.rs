@@ -99,11 +99,17 @@ pub struct Rule {
     pub not_found: bool,
 }
 
+/// Protocol, peer, and ports where the protocol has ports: what makes two rules the same rule.
+type MatchKey = (Protocol, String, Option<(Option<i64>, Option<i64>)>);
+
+/// Reads one member of a source list (`ipRanges`, `groups`, ...) as a peer.
+type PeerReader = fn(&Value, &Path) -> Result<Peer>;
+
 impl Rule {
     /// Two rules are the same rule when their match keys are equal: protocol, peer, and the
     /// ports where the protocol has ports. A key (not a pairwise test) so that matching a
     /// request against the response is a hash lookup, linear in the rules, not quadratic.
-    fn match_key(&self) -> (Protocol, String, Option<(Option<i64>, Option<i64>)>) {
+    fn match_key(&self) -> MatchKey {
         let ports_matter = matches!(self.protocol, Protocol::Tcp | Protocol::Udp | Protocol::Icmp | Protocol::Icmpv6);
         (self.protocol.clone(), self.peer.key(), ports_matter.then_some((self.from_port, self.to_port)))
     }
@@ -242,7 +248,7 @@ fn ip_permissions(obj: &Value, key: &str, path: &Path, direction: Direction, cha
             not_found: false,
         };
         let before = rules.len();
-        let sources: [(&str, fn(&Value, &Path) -> Result<Peer>); 4] = [
+        let sources: [(&str, PeerReader); 4] = [
             ("ipRanges", |s, p| Ok(Peer::Ipv4(text_at(s, "cidrIp", p)?.unwrap_or_default()))),
             ("ipv6Ranges", |s, p| Ok(Peer::Ipv6(text_at(s, "cidrIpv6", p)?.unwrap_or_default()))),
             ("prefixListIds", |s, p| Ok(Peer::PrefixList(text_at(s, "prefixListId", p)?.unwrap_or_default()))),

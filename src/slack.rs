@@ -144,7 +144,7 @@ impl Event<'_> {
             Changes::Rules(rules) if rules.len() <= self.cfg.max_messages => rules
                 .iter()
                 .map(|r| {
-                    let sev = risk::rule_severity(r, root, failed).max(if root { Severity::Warning } else { Severity::Info });
+                    let sev = risk::rule_severity(r, root, failed);
                     let title = rule_line(r, self.l());
                     self.message(sev, &title, Some(rule_fields(r, self.l())), None, r.rule_id.iter().cloned().collect())
                 })
@@ -186,15 +186,13 @@ impl Event<'_> {
         let parts = chunks.len();
         chunks
             .iter()
-            .enumerate()
-            .map(|(part, &(a, b))| {
+            .map(|&(a, b)| {
                 let slice = &rules[a..b];
                 let sev = slice
                     .iter()
                     .map(|r| risk::rule_severity(r, root, failed))
                     .max()
-                    .unwrap_or(Severity::Info)
-                    .max(if root { Severity::Warning } else { Severity::Info });
+                    .unwrap_or(Severity::Info);
                 let kind = group_kind(rules, l);
                 let mut title = format!("{total} {kind}");
                 if parts > 1 {
@@ -216,7 +214,6 @@ impl Event<'_> {
                     sections.push(cur);
                 }
                 let ids = slice.iter().filter_map(|r| r.rule_id.clone()).collect();
-                let _ = part;
                 self.message(sev, &title, None, Some(sections), ids)
             })
             .collect()

@@ -131,7 +131,7 @@ fn modify_security_group_rules_object_and_list() {
     let out = fmt(&record("ModifySecurityGroupRules", one, json!({"ModifySecurityGroupRulesResponse": {"return": true}})));
     assert_eq!(out.messages.len(), 1);
     let m = &out.messages[0];
-    assert_eq!(m.severity.clone() as u8, sgnotify::risk::Severity::Critical as u8);
+    assert_eq!(m.severity, sgnotify::risk::Severity::Critical);
     let t = all_text(m);
     assert!(t.contains("Rule modified: TCP 5432 (PostgreSQL) with 0.0.0.0/0"), "{t}");
     assert!(t.contains("temp &lt;!here&gt;") && !t.contains("<!here>"));
