@@ -35,7 +35,8 @@ pub struct Unwrapped<'a> {
 }
 
 const WHAT_WE_TAKE: &str = "an EventBridge event (detail-type, detail), a Lambda SNS or SQS event \
-(Records), an SNS notification, a CloudTrail record (eventName) or a CloudTrail log file (Records)";
+(Records), an SNS notification, a CloudTrail record (eventName), a CloudTrail log file (Records) \
+or `aws cloudtrail lookup-events` output (Events)";
 
 pub fn unwrap(input: &Value) -> Result<Unwrapped<'_>, Error> {
     match input {
@@ -58,6 +59,16 @@ pub fn unwrap(input: &Value) -> Result<Unwrapped<'_>, Error> {
                 .iter()
                 .enumerate()
                 .map(|(i, r)| entry(i, lambda_record(r, i)))
+                .collect();
+            Ok(Unwrapped { batch: true, entries })
+        }
+        // `aws cloudtrail lookup-events` output: each event's record is JSON text.
+        Value::Object(map) if matches!(map.get("Events"), Some(Value::Array(_))) => {
+            let events = map.get("Events").and_then(Value::as_array).map_or(&[][..], Vec::as_slice);
+            let entries = events
+                .iter()
+                .enumerate()
+                .map(|(i, e)| entry(i, classify(Cow::Borrowed(e), format!("Events[{i}]"), 0)))
                 .collect();
             Ok(Unwrapped { batch: true, entries })
         }
@@ -132,6 +143,15 @@ fn classify(doc: Cow<'_, Value>, prefix: String, sns_depth: u8) -> Result<Classi
             path: prefix.clone(),
             detail: format!("expected {WHAT_WE_TAKE}, found {}", crate::error::kind_of(&doc)),
         });
+    }
+    // One event of `aws cloudtrail lookup-events`: the record is JSON text in CloudTrailEvent.
+    if let Some(embedded) = get(&doc, "CloudTrailEvent") {
+        if sns_depth > 1 {
+            return Err(Error::Unrecognized { path: prefix, detail: "embedded events nested too deep".into() });
+        }
+        let inner = root.key("CloudTrailEvent").to_string();
+        let parsed = parse_embedded(embedded, &inner)?;
+        return classify(Cow::Owned(parsed), inner, sns_depth + 1);
     }
     let is_notification = get(&doc, "Type").and_then(Value::as_str) == Some("Notification")
         && get(&doc, "Message").is_some();

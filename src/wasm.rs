@@ -77,7 +77,8 @@ extern "C" {
 /// Turn a CloudTrail security-group event into Slack webhook payloads, one per changed rule.
 ///
 /// `input` is an EventBridge event, a Lambda SNS or SQS event, an SNS notification, a CloudTrail
-/// record or log file (`{Records: [...]}`), or a list of events: as an object or as JSON text.
+/// record or log file (`{Records: [...]}`), `aws cloudtrail lookup-events` output, or a list of
+/// events: as an object or as JSON text.
 /// Throws an `Error` saying what and where when the input or an option cannot be used; inside a
 /// batch, a bad record goes to `errors` instead.
 #[wasm_bindgen(js_name = formatEvent)]

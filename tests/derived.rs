@@ -289,7 +289,7 @@ fn a_single_unusable_event_is_an_error_that_says_where() {
         "detail.requestParameters.ipPermissions.items[0].ipRanges.items[0].cidrIp: expected a string, found a list"
     );
     assert_eq!(e(json!({"hello": "world"})).split(':').next(), Some("input"));
-    assert_eq!(e(json!("text")), "input: expected an EventBridge event (detail-type, detail), a Lambda SNS or SQS event (Records), an SNS notification, a CloudTrail record (eventName) or a CloudTrail log file (Records), found a string");
+    assert_eq!(e(json!("text")), "input: expected an EventBridge event (detail-type, detail), a Lambda SNS or SQS event (Records), an SNS notification, a CloudTrail record (eventName), a CloudTrail log file (Records) or `aws cloudtrail lookup-events` output (Events), found a string");
     assert_eq!(e(json!({"Records": 5})), "Records: expected a list, found a number");
 }
 
@@ -358,4 +358,18 @@ fn delete_by_name_shows_the_id_the_response_names() {
     let t = all_text(&out.messages[0]);
     assert!(t.contains("Security group deleted: sg-0dead (old-web)"), "{t}");
     assert_eq!(out.messages.len(), 1);
+}
+
+#[test]
+fn cloudtrail_lookup_events_output_is_a_batch() {
+    let perms = json!({"items": [perm(json!("tcp"), json!(3389), json!(3389), json!({"ipRanges": [{"cidrIp": "0.0.0.0/0"}]}))]});
+    let rec = record("AuthorizeSecurityGroupIngress", json!({"groupId": "sg-1", "ipPermissions": perms}), json!({"_return": true}));
+    let item = |r: &Value| json!({"EventId": r["eventID"], "EventName": r["eventName"], "ReadOnly": "false",
+        "EventSource": "ec2.amazonaws.com", "Resources": [], "CloudTrailEvent": r.to_string()});
+    let out = fmt(&json!({"Events": [item(&rec), {"EventId": "x", "CloudTrailEvent": "{oops"}, item(&rec)], "NextToken": "t"}));
+    assert_eq!(out.messages.iter().map(|m| m.index).collect::<Vec<_>>(), [0, 2]);
+    assert!(all_text(&out.messages[0]).contains("TCP 3389 (RDP) from 0.0.0.0/0"));
+    assert!(out.errors[0].message.starts_with("Events[1].CloudTrailEvent: invalid JSON"), "{}", out.errors[0].message);
+    // One event of that output on its own.
+    assert_eq!(fmt(&item(&rec)).messages.len(), 1);
 }
