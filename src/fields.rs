@@ -95,6 +95,29 @@ pub fn items_at<'v>(obj: &'v Value, key: &str, path: &Path) -> Result<Vec<&'v Va
     }
 }
 
+/// Each member of the collection `obj[key]` (see [`items_at`]), which must be an object, read by
+/// `read` with its own path (`key.items[i]`).
+pub fn map_objects<T>(
+    obj: &Value,
+    key: &str,
+    path: &Path,
+    mut read: impl FnMut(&Value, &Path) -> Result<T>,
+) -> Result<Vec<T>> {
+    let list = path.key(key);
+    let items = list.key("items");
+    items_at(obj, key, path)?
+        .into_iter()
+        .enumerate()
+        .map(|(i, v)| {
+            let p = items.index(i);
+            if !v.is_object() {
+                return Err(Error::shape(p.to_string(), "an object", v));
+            }
+            read(v, &p)
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,7 +4,7 @@
 
 use crate::cloudtrail::Record;
 use crate::error::Error;
-use crate::fields::{bool_at, get, get_ci, int_at, items_at, text, text_at, Result};
+use crate::fields::{bool_at, get, get_ci, int_at, items_at, map_objects, text, text_at, Result};
 use crate::path::Path;
 use serde_json::Value;
 use std::collections::{HashMap, HashSet, VecDeque};
@@ -262,15 +262,9 @@ fn ip_permissions(obj: &Value, key: &str, path: &Path, direction: Direction, cha
             }),
         ];
         for (list, read) in sources {
-            let lp = ip.key(list);
-            let lip = lp.key("items");
-            for (j, s) in items_at(item, list, &ip)?.into_iter().enumerate() {
-                let sp = lip.index(j);
-                if !s.is_object() {
-                    return Err(Error::shape(sp.to_string(), "an object", s));
-                }
-                rules.push(Rule { peer: read(s, &sp)?, description: text_at(s, "description", &sp)?, ..base.clone() });
-            }
+            rules.extend(map_objects(item, list, &ip, |s, sp| {
+                Ok(Rule { peer: read(s, sp)?, description: text_at(s, "description", sp)?, ..base.clone() })
+            })?);
         }
         if rules.len() == before {
             // NOTE: an item with no source at all is still a change someone made: keep it.
@@ -332,54 +326,37 @@ fn rule_ids(req: &Value, rp: &Path) -> Result<Vec<String>> {
 
 /// `securityGroupRuleDescriptions` of UpdateSecurityGroupRuleDescriptions*: descriptions by rule id.
 fn described_rule_ids(req: &Value, rp: &Path, direction: Direction) -> Result<Vec<Rule>> {
-    let key = "securityGroupRuleDescriptions";
-    let ip = rp.key(key);
-    let ipi = ip.key("items");
-    let mut rules = Vec::new();
-    for (i, v) in items_at(req, key, rp)?.into_iter().enumerate() {
-        let p = ipi.index(i);
-        if !v.is_object() {
-            return Err(Error::shape(p.to_string(), "an object", v));
-        }
-        rules.push(unknown_rule(
+    map_objects(req, "securityGroupRuleDescriptions", rp, |v, p| {
+        Ok(unknown_rule(
             direction,
             Change::DescriptionUpdated,
-            text_at(v, "securityGroupRuleId", &p)?,
-            text_at(v, "description", &p)?,
-        ));
-    }
-    Ok(rules)
+            text_at(v, "securityGroupRuleId", p)?,
+            text_at(v, "description", p)?,
+        ))
+    })
 }
 
 /// `securityGroupRuleSet` / `revokedSecurityGroupRuleSet` of the response: the rules as AWS
 /// stored them, with their `sgr-` ids.
 fn rule_set(resp: &Value, key: &str, sp: &Path, change: Change) -> Result<Vec<Rule>> {
-    let lp = sp.key(key);
-    let ip = lp.key("items");
-    let mut rules = Vec::new();
-    for (i, v) in items_at(resp, key, sp)?.into_iter().enumerate() {
-        let p = ip.index(i);
-        if !v.is_object() {
-            return Err(Error::shape(p.to_string(), "an object", v));
-        }
-        let direction = match bool_at(v, "isEgress", &p)? {
+    map_objects(resp, key, sp, |v, p| {
+        let direction = match bool_at(v, "isEgress", p)? {
             Some(true) => Direction::Egress,
             Some(false) => Direction::Ingress,
             None => Direction::Unknown,
         };
-        rules.push(Rule {
+        Ok(Rule {
             direction,
             change,
-            protocol: Protocol::parse(text_at(v, "ipProtocol", &p)?.as_deref()),
-            from_port: int_at(v, "fromPort", &p)?,
-            to_port: int_at(v, "toPort", &p)?,
-            peer: rule_peer(v, &p, false)?,
-            description: text_at(v, "description", &p)?,
-            rule_id: text_at(v, "securityGroupRuleId", &p)?,
+            protocol: Protocol::parse(text_at(v, "ipProtocol", p)?.as_deref()),
+            from_port: int_at(v, "fromPort", p)?,
+            to_port: int_at(v, "toPort", p)?,
+            peer: rule_peer(v, p, false)?,
+            description: text_at(v, "description", p)?,
+            rule_id: text_at(v, "securityGroupRuleId", p)?,
             not_found: false,
-        });
-    }
-    Ok(rules)
+        })
+    })
 }
 
 /// The peer of a SecurityGroupRule / RevokedSecurityGroupRule / SecurityGroupRuleRequest
