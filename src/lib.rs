@@ -3,10 +3,12 @@
 //! The stages, one module each: [`envelope`] unwraps what Lambda or the caller was handed,
 //! [`cloudtrail`] reads the record, [`rules`] turns it into rule changes, [`risk`] rates them,
 //! [`slack`] renders them ([`escape`] keeps user text inert), [`format`] runs the pipeline.
-//! [`config`] and [`i18n`] hold options and labels. The wasm boundary is `wasm` (wasm32 only).
+//! [`config`] and [`i18n`] hold options and labels; [`color`] picks the colour bar. The wasm
+//! boundary is `wasm` (wasm32 only).
 //! Everything here is pure: no I/O, no clock, no panics on any input.
 
 pub mod cloudtrail;
+pub mod color;
 pub mod config;
 pub mod envelope;
 pub mod error;

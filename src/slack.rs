@@ -383,7 +383,7 @@ impl Event<'_> {
         Rendered {
             payload: Payload {
                 text: text.clone(),
-                attachments: vec![Attachment { color: severity.color(), fallback: text, blocks }],
+                attachments: vec![Attachment { color: c.color_scheme.bar(severity, &self.rec.event_name), fallback: text, blocks }],
                 channel: c.channel.clone(),
                 username: c.username.clone(),
                 icon_emoji: c.icon_emoji.clone(),

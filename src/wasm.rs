@@ -21,6 +21,9 @@ export interface Options {
   iconEmoji?: string;
   /** Above this many rules in one event, rules are grouped into as few messages as Slack allows. Default 10, 1..1000. */
   maxMessagesPerEvent?: number;
+  /** The colour bar: "severity" (default: red, amber, blue by risk) or "action" (removals red
+   *  #eb4034, every other call dark blue #0c3f7d). Severity and its label never change. */
+  colorScheme?: "severity" | "action";
 }
 
 export type Severity = "critical" | "warning" | "info";
