@@ -4,6 +4,7 @@ use crate::cloudtrail::Record;
 use crate::config::Config;
 use crate::envelope::{self, Entry, Envelope};
 use crate::error::Error;
+use crate::fields::Unreadable;
 use crate::path::Path;
 use crate::risk::Severity;
 use crate::rules;
@@ -24,6 +25,10 @@ pub struct Message {
     pub summary: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub rule_ids: Vec<String>,
+    /// Fields of the event that had an unexpected type and were left out of the message, each
+    /// with its path and what was wrong (`detail.userAgent: expected a string, found an object`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
     pub payload: Payload,
 }
 
@@ -93,7 +98,15 @@ fn format_record(env: &Envelope, cfg: &Config, out: &mut Formatted) -> Result<()
         return Ok(());
     }
     let extracted = rules::extract(&rec, &root).map_err(fail)?;
-    let event = slack::Event { rec: &rec, group: &extracted.group, owner: env.owner.as_deref(), cfg };
+    let unreadable: Vec<Unreadable> =
+        env.unreadable.iter().chain(&rec.unreadable).chain(&extracted.unreadable).cloned().collect();
+    let event = slack::Event {
+        rec: &rec,
+        group: Some(&extracted.group),
+        owner: env.owner.as_deref(),
+        cfg,
+        unreadable: &unreadable,
+    };
     for r in event.render(&extracted.changes) {
         out.messages.push(Message {
             index: env.index,
@@ -102,6 +115,7 @@ fn format_record(env: &Envelope, cfg: &Config, out: &mut Formatted) -> Result<()
             severity: r.severity,
             summary: r.summary,
             rule_ids: r.rule_ids,
+            warnings: unreadable.iter().map(|u| u.warning.clone()).collect(),
             payload: r.payload,
         });
     }

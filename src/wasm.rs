@@ -55,6 +55,10 @@ export interface Message {
   summary: string;
   /** The sgr- ids of the rules in this message, when the event names them. */
   ruleIds?: string[];
+  /** Fields of the event of an unexpected type, left out of the message (shown there as
+   *  unreadable): each names the field's path and what was wrong, for logs, e.g.
+   *  "detail.userAgent: expected a string, found an object". Absent when there were none. */
+  warnings?: string[];
   payload: SlackPayload;
 }
 
