@@ -85,7 +85,7 @@ fn md(s: String) -> Text {
     Text::Mrkdwn { text: s }
 }
 
-fn field(label: &str, value: String) -> Text {
+pub(crate) fn field(label: &str, value: String) -> Text {
     md(truncate(&format!("*{label}*\n{value}"), MAX_FIELD))
 }
 
@@ -125,7 +125,7 @@ pub struct Event<'a> {
 }
 
 impl Event<'_> {
-    fn l(&self) -> &'static Labels {
+    pub(crate) fn l(&self) -> &'static Labels {
         self.cfg.locale.labels()
     }
 
@@ -135,7 +135,7 @@ impl Event<'_> {
 
     /// What a message shows for a value it does not have: "(unreadable userAgent)" when the
     /// event had one of an unexpected type, else "unknown".
-    fn missing(&self, field: &str) -> String {
+    pub(crate) fn missing(&self, field: &str) -> String {
         if self.is_unreadable(field) {
             self.l().unreadable.replace("{field}", field)
         } else {
@@ -253,7 +253,7 @@ impl Event<'_> {
         ["account", "recipientAccountId"].into_iter().find(|f| self.is_unreadable(f))
     }
 
-    fn owner_id(&self) -> Option<&str> {
+    pub(crate) fn owner_id(&self) -> Option<&str> {
         let owner = self.owner.or(self.rec.recipient_account.as_deref());
         // NOTE: never fall back to the caller's account when the owner's was there but
         // unreadable: for a cross-account role that would name the wrong account.
@@ -371,7 +371,7 @@ impl Event<'_> {
     }
 
     /// One message. `rule_fields` for a single rule, `rule_sections` for grouped rule lines.
-    fn message(
+    pub(crate) fn message(
         &self,
         severity: Severity,
         title: &str,
