@@ -139,3 +139,26 @@ fn colour_schemes_and_korean() {
     let t = text(&out.messages[0]);
     assert!(t.contains("CloudTrail 로깅 중지됨: My-First-Trail") && t.contains("*추적*") && t.contains("2019-06-19 09:18:31 KST"), "{t}");
 }
+
+#[test]
+fn hostile_parameters_give_a_bounded_inert_message() {
+    let huge = "<!channel>&`".repeat(100_000);
+    let mut e = synthetic("PutRule");
+    let rp = &mut e["detail"]["requestParameters"];
+    rp["name"] = json!(format!("sgnotify{huge}"));
+    rp["eventPattern"] = json!(huge.clone());
+    rp["state"] = json!(huge.clone());
+    rp["eventBusName"] = json!(huge.clone());
+    e["detail"]["responseElements"]["ruleArn"] = json!(huge.clone());
+    let mut r = synthetic("RemoveTargets");
+    r["detail"]["requestParameters"]["ids"] = json!(vec![huge.clone(); 1000]);
+    for event in [e, r] {
+        let out = sgnotify::format_event(&event, &Value::Null).unwrap();
+        let m = &out.messages[0];
+        assert!(sgnotify::slack::block_text_len(&m.payload) <= sgnotify::slack::MAX_MESSAGE_TEXT);
+        assert!(m.payload.text.chars().count() <= 1000 && m.summary.chars().count() <= 1000);
+        let t = text(m);
+        assert!(!t.contains("<!channel>"), "user text is escaped");
+        assert!(t.len() < 64 * 1024, "{} bytes", t.len());
+    }
+}
