@@ -5,8 +5,8 @@
 
 use crate::cloudtrail::Record;
 use crate::config::Config;
-use crate::fields::Unreadable;
 use crate::escape::{self, code, truncate};
+use crate::fields::Unreadable;
 use crate::i18n::Labels;
 use crate::risk::{self, port_name, Severity};
 use crate::rules::{Change, Changes, Direction, Group, Peer, Protocol, Rule};
