@@ -176,6 +176,6 @@ tools-fuzz:
 FUZZ_SECONDS ?= 600
 fuzz: tools-fuzz
 	mkdir -p tests/fuzz/corpus/format_json
-	cp tests/fixtures/events/*.json tests/fuzz/corpus/format_json/
+	cp tests/fixtures/events/*.json tests/fixtures/synthetic/*.json tests/fuzz/corpus/format_json/
 	cargo +nightly fuzz run format_json --fuzz-dir tests/fuzz -- \
 	  -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -dict=tests/fuzz/format_json.dict

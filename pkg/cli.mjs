@@ -19,6 +19,7 @@ Options:
   --locale en|ko        labels language (default en)
   --accounts FILE       JSON object of account id -> name, e.g. {"111122223333": "prod"}
   --max-messages N      most messages per event; more rules are grouped (default 10)
+  --color-scheme S      colour bar: severity (default) or action (removals red, others dark blue)
   --channel C, --username U, --icon-emoji E    payload overrides
   --full                preview: print everything formatEvent returns (severity, summary, skipped, errors)
   --timeout-ms N        send: one request's timeout (default 10000)
@@ -54,6 +55,7 @@ function options(values) {
   const o = {};
   if (values.timezone) o.timezone = values.timezone;
   if (values.locale) o.locale = values.locale;
+  if (values['color-scheme']) o.colorScheme = values['color-scheme'];
   if (values.channel) o.channel = values.channel;
   if (values.username) o.username = values.username;
   if (values['icon-emoji']) o.iconEmoji = values['icon-emoji'];
@@ -81,6 +83,7 @@ async function main(argv) {
         locale: { type: 'string' },
         accounts: { type: 'string' },
         'max-messages': { type: 'string' },
+        'color-scheme': { type: 'string' },
         channel: { type: 'string' },
         username: { type: 'string' },
         'icon-emoji': { type: 'string' },

@@ -2,7 +2,7 @@
 //! Reference: <https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-record-contents.html>
 
 use crate::error::Error;
-use crate::fields::{get, get_ci, object_at, text, text_at, Result};
+use crate::fields::{get, get_ci, lenient, object_at, text, text_at, Result, Unreadable};
 use crate::path::Path;
 use serde_json::Value;
 
@@ -38,6 +38,10 @@ impl Principal {
 }
 
 /// The fields of a record every message shows. `request`/`response` stay JSON for `rules`.
+///
+/// Only `eventName` and `eventSource` must be readable: they decide what the record is. Every
+/// other field is peripheral; one of an unexpected type is left out, noted in `unreadable`, and
+/// the message still goes out (a security notifier must not lose an alert to an odd userAgent).
 pub struct Record<'a> {
     pub event_name: String,
     pub event_source: Option<String>,
@@ -50,8 +54,10 @@ pub struct Record<'a> {
     pub recipient_account: Option<String>,
     pub error_code: Option<String>,
     pub error_message: Option<String>,
+    /// `requestParameters` of any type: whoever reads it decides whether it must be an object.
     pub request: Option<&'a Value>,
     pub response: Option<&'a Value>,
+    pub unreadable: Vec<Unreadable>,
 }
 
 impl<'a> Record<'a> {
@@ -60,21 +66,40 @@ impl<'a> Record<'a> {
             return Err(Error::shape(path.to_string(), "an object", v));
         }
         let event_name = text_at(v, "eventName", path)?.unwrap_or_default();
+        let event_source = text_at(v, "eventSource", path)?;
+        let mut u = Vec::new();
+        let mut peripheral = |key: &'static str| lenient(&mut u, key, text_at(v, key, path));
+        let event_id = peripheral("eventID");
+        let event_time = peripheral("eventTime");
+        let region = peripheral("awsRegion");
+        let source_ip = peripheral("sourceIPAddress");
+        let user_agent = peripheral("userAgent");
+        let recipient_account = peripheral("recipientAccountId");
+        let error_code = peripheral("errorCode");
+        let error_message = peripheral("errorMessage");
+        let principal = principal(get(v, "userIdentity"), &path.key("userIdentity"), &mut u);
+        let response = lenient(&mut u, "responseElements", object_at(v, "responseElements", path));
         Ok(Record {
             event_name,
-            event_source: text_at(v, "eventSource", path)?,
-            event_id: text_at(v, "eventID", path)?,
-            event_time: text_at(v, "eventTime", path)?,
-            region: text_at(v, "awsRegion", path)?,
-            source_ip: text_at(v, "sourceIPAddress", path)?,
-            user_agent: text_at(v, "userAgent", path)?,
-            principal: principal(get(v, "userIdentity"), &path.key("userIdentity"))?,
-            recipient_account: text_at(v, "recipientAccountId", path)?,
-            error_code: text_at(v, "errorCode", path)?,
-            error_message: text_at(v, "errorMessage", path)?,
-            request: object_at(v, "requestParameters", path)?,
-            response: object_at(v, "responseElements", path)?,
+            event_source,
+            event_id,
+            event_time,
+            region,
+            source_ip,
+            user_agent,
+            principal,
+            recipient_account,
+            error_code,
+            error_message,
+            request: get(v, "requestParameters"),
+            response,
+            unreadable: u,
         })
+    }
+
+    /// Whether `field` was in the record but could not be read.
+    pub fn is_unreadable(&self, field: &str) -> bool {
+        self.unreadable.iter().any(|u| u.field == field)
     }
 
     /// Whether this is one of the security-group calls we report.
@@ -88,21 +113,22 @@ impl<'a> Record<'a> {
     }
 }
 
-/// `userIdentity`, read case-insensitively (some exporters lower-case its keys).
-fn principal(v: Option<&Value>, path: &Path) -> Result<Principal> {
-    let Some(v) = v else {
-        return Ok(Principal { kind: "Unknown".into(), name: "unknown".into(), account_id: None, arn: None });
-    };
+/// `userIdentity`, read case-insensitively (some exporters lower-case its keys). Unreadable
+/// parts are noted in `u`; the name falls back to whatever else identifies the caller.
+fn principal(v: Option<&Value>, path: &Path, u: &mut Vec<Unreadable>) -> Principal {
+    let unknown = || Principal { kind: "Unknown".into(), name: "unknown".into(), account_id: None, arn: None };
+    let Some(v) = v else { return unknown() };
     if !v.is_object() {
-        return Err(Error::shape(path.to_string(), "an object", v));
+        u.push(Unreadable { field: "userIdentity", warning: Error::shape(path.to_string(), "an object", v).to_string() });
+        return unknown();
     }
-    let t = |key: &str| text(get_ci(v, key), &path.key(key));
-    let kind = t("type")?.unwrap_or_else(|| "Unknown".into());
-    let arn = t("arn")?;
-    let account_id = t("accountId")?;
-    let user_name = t("userName")?;
-    let invoked_by = t("invokedBy")?;
-    let principal_id = t("principalId")?;
+    let mut t = |key: &'static str, field: &'static str| lenient(u, field, text(get_ci(v, key), &path.key(key)));
+    let kind = t("type", "userIdentity.type").unwrap_or_else(|| "Unknown".into());
+    let arn = t("arn", "userIdentity.arn");
+    let account_id = t("accountId", "userIdentity.accountId");
+    let user_name = t("userName", "userIdentity.userName");
+    let invoked_by = t("invokedBy", "userIdentity.invokedBy");
+    let principal_id = t("principalId", "userIdentity.principalId");
     let after = |marker: &str| arn.as_deref().and_then(|a| a.split_once(marker)).map(|(_, rest)| rest.to_string());
     let name = match kind.as_str() {
         "Root" => Some("root".to_string()),
@@ -123,7 +149,7 @@ fn principal(v: Option<&Value>, path: &Path) -> Result<Principal> {
         .or(principal_id)
         .or(invoked_by)
         .unwrap_or_else(|| kind.clone());
-    Ok(Principal { kind, name, account_id, arn })
+    Principal { kind, name, account_id, arn }
 }
 
 fn session_issuer_name(v: &Value) -> Option<String> {
@@ -137,7 +163,10 @@ mod tests {
     use serde_json::json;
 
     fn who(identity: Value) -> Principal {
-        principal(Some(&identity), &Path::root("userIdentity")).unwrap()
+        let mut u = Vec::new();
+        let p = principal(Some(&identity), &Path::root("userIdentity"), &mut u);
+        assert!(u.is_empty(), "{u:?}");
+        p
     }
 
     #[test]
@@ -155,8 +184,16 @@ mod tests {
     }
 
     #[test]
-    fn identity_of_wrong_type_is_an_error_with_its_path() {
-        let err = principal(Some(&json!("x")), &Path::root("detail.userIdentity")).unwrap_err();
-        assert_eq!(err.to_string(), "detail.userIdentity: expected an object, found a string");
+    fn unreadable_identity_is_noted_with_its_path() {
+        let mut u = Vec::new();
+        let p = principal(Some(&json!("x")), &Path::root("detail.userIdentity"), &mut u);
+        assert_eq!(p.name, "unknown");
+        assert_eq!(u[0].field, "userIdentity");
+        assert_eq!(u[0].warning, "detail.userIdentity: expected an object, found a string");
+        // An odd userName: the ARN still names the user.
+        let mut u = Vec::new();
+        let id = json!({"type": "IAMUser", "userName": {"x": 1}, "arn": "arn:aws:iam::1:user/bob"});
+        assert_eq!(principal(Some(&id), &Path::root("userIdentity"), &mut u).name, "bob");
+        assert_eq!(u[0].warning, "userIdentity.userName: expected a string, found an object");
     }
 }

@@ -1,5 +1,6 @@
 //! Options: read once per call from a JSON object, validated, with defaults.
 
+use crate::color::ColorScheme;
 use crate::error::{shown, Error};
 use crate::i18n::Locale;
 use chrono_tz::Tz;
@@ -7,7 +8,7 @@ use serde_json::Value;
 use std::collections::HashMap;
 
 pub const DEFAULT_MAX_MESSAGES: usize = 10;
-const KNOWN: &str = "accounts, timezone, locale, channel, username, iconEmoji, maxMessagesPerEvent";
+const KNOWN: &str = "accounts, timezone, locale, channel, username, iconEmoji, maxMessagesPerEvent, colorScheme";
 
 /// Validated options.
 #[derive(Debug, Clone)]
@@ -21,6 +22,7 @@ pub struct Config {
     pub icon_emoji: Option<String>,
     /// Above this many rules in one event, rules are grouped into fewer messages.
     pub max_messages: usize,
+    pub color_scheme: ColorScheme,
 }
 
 impl Default for Config {
@@ -33,6 +35,7 @@ impl Default for Config {
             username: None,
             icon_emoji: None,
             max_messages: DEFAULT_MAX_MESSAGES,
+            color_scheme: ColorScheme::Severity,
         }
     }
 }
@@ -79,6 +82,13 @@ impl Config {
                 "locale" => {
                     if let Some(l) = string(key, val)? {
                         c.locale = Locale::parse(&l).ok_or_else(|| err(key, format!("unknown locale \"{}\" (use \"en\" or \"ko\")", shown(&l))))?;
+                    }
+                }
+                "colorScheme" => {
+                    if let Some(s) = string(key, val)? {
+                        c.color_scheme = ColorScheme::parse(&s).ok_or_else(|| {
+                            err(key, format!("unknown colour scheme \"{}\" (use \"severity\" or \"action\")", shown(&s)))
+                        })?;
                     }
                 }
                 "channel" => c.channel = string(key, val)?,
@@ -149,5 +159,10 @@ mod tests {
         assert!(e(json!({"maxMessagesPerEvent": 0})).starts_with("options.maxMessagesPerEvent:"));
         assert!(e(json!({"timeZone": "UTC"})).starts_with("options.timeZone: unknown option"));
         assert!(e(json!({"accounts": {"1": 2}})).starts_with("options.accounts[\"1\"]: expected a name"));
+        assert_eq!(
+            e(json!({"colorScheme": "loud"})),
+            "options.colorScheme: unknown colour scheme \"loud\" (use \"severity\" or \"action\")"
+        );
+        assert!(e(json!({"colorScheme": 1})).starts_with("options.colorScheme: expected a string"));
     }
 }

@@ -3,7 +3,7 @@
 //! events) becomes a list of CloudTrail records, each with where it came from.
 
 use crate::error::Error;
-use crate::fields::{get, text};
+use crate::fields::{get, lenient, text, Unreadable};
 use crate::path::Path;
 use serde_json::Value;
 use std::borrow::Cow;
@@ -17,6 +17,8 @@ pub struct Envelope<'a> {
     pub record: Cow<'a, Value>,
     /// The account that owns the resource: EventBridge's `account`.
     pub owner: Option<String>,
+    /// Peripheral envelope fields that could not be read (EventBridge's `account`).
+    pub unreadable: Vec<Unreadable>,
 }
 
 /// What one entry of the input turned into.
@@ -84,14 +86,14 @@ pub fn unwrap(input: &Value) -> Result<Unwrapped<'_>, Error> {
 }
 
 enum Classified<'a> {
-    Record { record: Cow<'a, Value>, prefix: String, owner: Option<String> },
+    Record { record: Cow<'a, Value>, prefix: String, owner: Option<String>, unreadable: Vec<Unreadable> },
     Skip(String),
 }
 
 fn entry(index: usize, c: Result<Classified<'_>, Error>) -> Entry<'_> {
     match c {
-        Ok(Classified::Record { record, prefix, owner }) => {
-            Entry::Record(Envelope { index, prefix, record, owner })
+        Ok(Classified::Record { record, prefix, owner, unreadable }) => {
+            Entry::Record(Envelope { index, prefix, record, owner, unreadable })
         }
         Ok(Classified::Skip(reason)) => Entry::Skipped { index, reason },
         Err(error) => Entry::Failed { index, error },
@@ -117,7 +119,7 @@ fn lambda_record(r: &Value, i: usize) -> Result<Classified<'_>, Error> {
         return parse_embedded(body, &prefix).and_then(|doc| classify(Cow::Owned(doc), prefix, 0));
     }
     if get(r, "eventName").is_some() || get(r, "eventSource").is_some() {
-        return Ok(Classified::Record { record: Cow::Borrowed(r), prefix: at, owner: None });
+        return Ok(Classified::Record { record: Cow::Borrowed(r), prefix: at, owner: None, unreadable: Vec::new() });
     }
     Err(Error::Unrecognized {
         path: at,
@@ -167,7 +169,8 @@ fn classify(doc: Cow<'_, Value>, prefix: String, sns_depth: u8) -> Result<Classi
     let is_eventbridge = get(&doc, "detail-type").is_some()
         || (get(&doc, "detail").is_some() && get(&doc, "source").is_some());
     if is_eventbridge {
-        let owner = text(get(&doc, "account"), &root.key("account"))?;
+        let mut unreadable = Vec::new();
+        let owner = lenient(&mut unreadable, "account", text(get(&doc, "account"), &root.key("account")));
         let detail_path = root.key("detail").to_string();
         let has_event_name = match get(&doc, "detail") {
             Some(d @ Value::Object(_)) => get(d, "eventName").is_some(),
@@ -187,10 +190,10 @@ fn classify(doc: Cow<'_, Value>, prefix: String, sns_depth: u8) -> Result<Classi
             Cow::Borrowed(v) => Cow::Borrowed(v.get("detail").unwrap_or(&Value::Null)),
             Cow::Owned(mut v) => Cow::Owned(v.as_object_mut().and_then(|m| m.remove("detail")).unwrap_or(Value::Null)),
         };
-        return Ok(Classified::Record { record, prefix: detail_path, owner });
+        return Ok(Classified::Record { record, prefix: detail_path, owner, unreadable });
     }
     if get(&doc, "eventName").is_some() || get(&doc, "eventSource").is_some() {
-        return Ok(Classified::Record { record: doc, prefix, owner: None });
+        return Ok(Classified::Record { record: doc, prefix, owner: None, unreadable: Vec::new() });
     }
     Err(Error::Unrecognized { path: prefix, detail: format!("expected {WHAT_WE_TAKE}") })
 }

@@ -8,6 +8,24 @@ use serde_json::Value;
 
 pub type Result<T> = std::result::Result<T, Error>;
 
+/// A peripheral field (one no message needs in order to exist) that could not be read: the
+/// message still goes out and shows it as unreadable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unreadable {
+    /// The field as messages name it, e.g. `userAgent`.
+    pub field: &'static str,
+    /// What is wrong and where, e.g. `detail.userAgent: expected a string, found an object`.
+    pub warning: String,
+}
+
+/// The value of a peripheral read; when it fails, `None`, and the failure is noted in `sink`.
+pub fn lenient<T>(sink: &mut Vec<Unreadable>, field: &'static str, read: Result<Option<T>>) -> Option<T> {
+    read.unwrap_or_else(|e| {
+        sink.push(Unreadable { field, warning: e.to_string() });
+        None
+    })
+}
+
 /// A member of an object; `None` when `v` is not an object, the key is absent, or it is null.
 pub fn get<'v>(v: &'v Value, key: &str) -> Option<&'v Value> {
     match v.as_object()?.get(key)? {

@@ -1,13 +1,16 @@
-//! The pipeline: envelope → CloudTrail record → rule changes → risk → Slack messages.
+//! The pipeline: envelope → CloudTrail record → rule changes → risk → Slack messages; tamper
+//! calls (CloudTrail stopped, sgnotify's rule disabled...) become alerts of their own.
 
 use crate::cloudtrail::Record;
 use crate::config::Config;
 use crate::envelope::{self, Entry, Envelope};
 use crate::error::Error;
+use crate::fields::Unreadable;
 use crate::path::Path;
 use crate::risk::Severity;
 use crate::rules;
-use crate::slack::{self, Payload};
+use crate::slack::{self, Payload, Rendered};
+use crate::tamper::{self, Verdict};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -24,6 +27,10 @@ pub struct Message {
     pub summary: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub rule_ids: Vec<String>,
+    /// Fields of the event that had an unexpected type and were left out of the message, each
+    /// with its path and what was wrong (`detail.userAgent: expected a string, found an object`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
     pub payload: Payload,
 }
 
@@ -82,6 +89,20 @@ fn format_record(env: &Envelope, cfg: &Config, out: &mut Formatted) -> Result<()
     let root = Path::root(&env.prefix);
     let rec = Record::parse(&env.record, &root).map_err(fail)?;
     if !rec.is_sg_change() {
+        match tamper::classify(&rec, &root) {
+            Verdict::Alert(t) => {
+                let unreadable: Vec<Unreadable> =
+                    env.unreadable.iter().chain(&rec.unreadable).chain(&t.unreadable).cloned().collect();
+                let event = slack::Event { rec: &rec, group: None, owner: env.owner.as_deref(), cfg, unreadable: &unreadable };
+                push(out, env.index, &rec, t.render(&event), &unreadable);
+                return Ok(());
+            }
+            Verdict::NotOurs(reason) => {
+                out.skipped.push(Skipped { index: env.index, event_id: rec.event_id.clone(), event_name: Some(rec.event_name.clone()), reason });
+                return Ok(());
+            }
+            Verdict::NotTamper => {}
+        }
         let source = rec.event_source.as_deref().unwrap_or("(no eventSource)");
         let name = if rec.event_name.is_empty() { "(no eventName)" } else { &rec.event_name };
         out.skipped.push(Skipped {
@@ -93,17 +114,30 @@ fn format_record(env: &Envelope, cfg: &Config, out: &mut Formatted) -> Result<()
         return Ok(());
     }
     let extracted = rules::extract(&rec, &root).map_err(fail)?;
-    let event = slack::Event { rec: &rec, group: &extracted.group, owner: env.owner.as_deref(), cfg };
+    let unreadable: Vec<Unreadable> =
+        env.unreadable.iter().chain(&rec.unreadable).chain(&extracted.unreadable).cloned().collect();
+    let event = slack::Event {
+        rec: &rec,
+        group: Some(&extracted.group),
+        owner: env.owner.as_deref(),
+        cfg,
+        unreadable: &unreadable,
+    };
     for r in event.render(&extracted.changes) {
-        out.messages.push(Message {
-            index: env.index,
-            event_id: rec.event_id.clone().unwrap_or_default(),
-            event_name: rec.event_name.clone(),
-            severity: r.severity,
-            summary: r.summary,
-            rule_ids: r.rule_ids,
-            payload: r.payload,
-        });
+        push(out, env.index, &rec, r, &unreadable);
     }
     Ok(())
+}
+
+fn push(out: &mut Formatted, index: usize, rec: &Record, r: Rendered, unreadable: &[Unreadable]) {
+    out.messages.push(Message {
+        index,
+        event_id: rec.event_id.clone().unwrap_or_default(),
+        event_name: rec.event_name.clone(),
+        severity: r.severity,
+        summary: r.summary,
+        rule_ids: r.rule_ids,
+        warnings: unreadable.iter().map(|u| u.warning.clone()).collect(),
+        payload: r.payload,
+    });
 }

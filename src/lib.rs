@@ -2,11 +2,14 @@
 //!
 //! The stages, one module each: [`envelope`] unwraps what Lambda or the caller was handed,
 //! [`cloudtrail`] reads the record, [`rules`] turns it into rule changes, [`risk`] rates them,
-//! [`slack`] renders them ([`escape`] keeps user text inert), [`format`] runs the pipeline.
-//! [`config`] and [`i18n`] hold options and labels. The wasm boundary is `wasm` (wasm32 only).
+//! [`slack`] renders them ([`escape`] keeps user text inert), [`format`] runs the pipeline;
+//! [`tamper`] announces calls that would blind the notifier (CloudTrail stopped, its rule gone).
+//! [`config`] and [`i18n`] hold options and labels; [`color`] picks the colour bar. The wasm
+//! boundary is `wasm` (wasm32 only).
 //! Everything here is pure: no I/O, no clock, no panics on any input.
 
 pub mod cloudtrail;
+pub mod color;
 pub mod config;
 pub mod envelope;
 pub mod error;
@@ -19,6 +22,7 @@ pub mod path;
 pub mod risk;
 pub mod rules;
 pub mod slack;
+pub mod tamper;
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;
 

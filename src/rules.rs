@@ -4,7 +4,7 @@
 
 use crate::cloudtrail::Record;
 use crate::error::Error;
-use crate::fields::{bool_at, get, get_ci, int_at, items_at, map_objects, text, text_at, Result};
+use crate::fields::{bool_at, get, get_ci, int_at, items_at, lenient, map_objects, text, text_at, Result, Unreadable};
 use crate::path::Path;
 use serde_json::Value;
 use std::collections::{HashMap, HashSet, VecDeque};
@@ -135,21 +135,39 @@ pub enum Changes {
 pub struct Extracted {
     pub group: Group,
     pub changes: Changes,
+    /// Peripheral request or response fields that could not be read.
+    pub unreadable: Vec<Unreadable>,
 }
 
+/// The group and the changes of a security-group call. For rule calls the rules themselves must
+/// be readable; what only names or enriches them (the group, the response's rule ids) may be
+/// unreadable, and is then noted instead.
 pub fn extract(rec: &Record, path: &Path) -> Result<Extracted> {
     let empty = Value::Object(Default::default());
-    let req = rec.request.unwrap_or(&empty);
-    let resp = rec.response.unwrap_or(&empty);
     let rp = path.key("requestParameters");
     let sp = path.key("responseElements");
+    let mut u = Vec::new();
+    let name = rec.event_name.as_str();
+    let req = match rec.request {
+        None => &empty,
+        Some(v @ Value::Object(_)) => v,
+        Some(other) => {
+            let e = Error::shape(rp.to_string(), "an object", other);
+            // Create/DeleteSecurityGroup only name the group there; a rule call's rules are there.
+            if !matches!(name, "CreateSecurityGroup" | "DeleteSecurityGroup") {
+                return Err(e);
+            }
+            u.push(Unreadable { field: "requestParameters", warning: e.to_string() });
+            &empty
+        }
+    };
+    let resp = rec.response.unwrap_or(&empty);
     let mut group = Group {
-        id: text_at(req, "groupId", &rp)?,
-        name: text_at(req, "groupName", &rp)?,
-        vpc_id: text_at(req, "vpcId", &rp)?,
+        id: lenient(&mut u, "groupId", text_at(req, "groupId", &rp)),
+        name: lenient(&mut u, "groupName", text_at(req, "groupName", &rp)),
+        vpc_id: lenient(&mut u, "vpcId", text_at(req, "vpcId", &rp)),
         description: None,
     };
-    let name = rec.event_name.as_str();
     let (direction, change) = match name {
         "AuthorizeSecurityGroupIngress" => (Direction::Ingress, Change::Added),
         "AuthorizeSecurityGroupEgress" => (Direction::Egress, Change::Added),
@@ -158,20 +176,23 @@ pub fn extract(rec: &Record, path: &Path) -> Result<Extracted> {
         "UpdateSecurityGroupRuleDescriptionsIngress" => (Direction::Ingress, Change::DescriptionUpdated),
         "UpdateSecurityGroupRuleDescriptionsEgress" => (Direction::Egress, Change::DescriptionUpdated),
         "CreateSecurityGroup" => {
-            group.id = group.id.or(text_at(resp, "groupId", &sp)?);
-            group.description = text_at(req, "groupDescription", &rp)?;
-            return Ok(Extracted { group, changes: Changes::Created });
+            group.id = group.id.or_else(|| lenient(&mut u, "groupId", text_at(resp, "groupId", &sp)));
+            group.description = lenient(&mut u, "groupDescription", text_at(req, "groupDescription", &rp));
+            return Ok(Extracted { group, changes: Changes::Created, unreadable: u });
         }
         "DeleteSecurityGroup" => {
             // NOTE: newer CloudTrail records name the deleted group's id in the response even
             // when the request named the group only by name.
-            group.id = group.id.or(text_at(resp, "groupId", &sp)?);
-            return Ok(Extracted { group, changes: Changes::Deleted });
+            group.id = group.id.or_else(|| lenient(&mut u, "groupId", text_at(resp, "groupId", &sp)));
+            return Ok(Extracted { group, changes: Changes::Deleted, unreadable: u });
         }
         "ModifySecurityGroupRules" => {
-            let (id, rules) = modify_rules(req, &rp)?;
+            let (id, mut rules) = modify_rules(req, &rp, &mut u)?;
             group.id = group.id.or(id);
-            return Ok(Extracted { group, changes: Changes::Rules(rules) });
+            if rules.is_empty() {
+                rules.push(unknown_rule(Direction::Unknown, Change::Modified, None, None));
+            }
+            return Ok(Extracted { group, changes: Changes::Rules(rules), unreadable: u });
         }
         other => {
             return Err(Error::Unrecognized { path: path.key("eventName").to_string(), detail: format!("not a security group call: {other}") })
@@ -186,7 +207,7 @@ pub fn extract(rec: &Record, path: &Path) -> Result<Extracted> {
         rules.extend(described_rule_ids(req, &rp, direction)?);
     }
     let set_key = if change == Change::Removed { "revokedSecurityGroupRuleSet" } else { "securityGroupRuleSet" };
-    let logged = rule_set(resp, set_key, &sp, change)?;
+    let logged = lenient(&mut u, set_key, rule_set(resp, set_key, &sp, change).map(Some)).unwrap_or_default();
     if rules.is_empty() {
         rules = logged;
     } else {
@@ -200,16 +221,21 @@ pub fn extract(rec: &Record, path: &Path) -> Result<Extracted> {
                 rules.push(unknown_rule(direction, change, Some(id), None));
             }
         }
+        let unknown_set = ip_permissions(resp, "unknownIpPermissionSet", &sp, direction, change).map(Some);
         let unknown: HashSet<_> =
-            ip_permissions(resp, "unknownIpPermissionSet", &sp, direction, change)?.iter().map(Rule::match_key).collect();
+            lenient(&mut u, "unknownIpPermissionSet", unknown_set).unwrap_or_default().iter().map(Rule::match_key).collect();
         for r in rules.iter_mut() {
             r.not_found = unknown.contains(&r.match_key());
         }
     }
-    if group.id.is_none() {
-        group.id = text_at(resp, "groupId", &sp)?;
+    if rules.is_empty() {
+        // NOTE: a call with nothing readable about its rules still changed the group: say so.
+        rules.push(unknown_rule(direction, change, None, None));
     }
-    Ok(Extracted { group, changes: Changes::Rules(rules) })
+    if group.id.is_none() {
+        group.id = lenient(&mut u, "groupId", text_at(resp, "groupId", &sp));
+    }
+    Ok(Extracted { group, changes: Changes::Rules(rules), unreadable: u })
 }
 
 fn unknown_rule(direction: Direction, change: Change, rule_id: Option<String>, description: Option<String>) -> Rule {
@@ -403,7 +429,7 @@ fn attach_rule_ids(rules: &mut [Rule], logged: Vec<Rule>) {
 
 /// ModifySecurityGroupRules, which CloudTrail logs with the API's PascalCase names under
 /// `ModifySecurityGroupRulesRequest`; `SecurityGroupRule` is an object or a list.
-fn modify_rules(req: &Value, rp: &Path) -> Result<(Option<String>, Vec<Rule>)> {
+fn modify_rules(req: &Value, rp: &Path, u: &mut Vec<Unreadable>) -> Result<(Option<String>, Vec<Rule>)> {
     let key = "ModifySecurityGroupRulesRequest";
     let mp = rp.key(key);
     let (m, mp) = match get_ci(req, key) {
@@ -411,7 +437,7 @@ fn modify_rules(req: &Value, rp: &Path) -> Result<(Option<String>, Vec<Rule>)> {
         Some(other) => return Err(Error::shape(mp.to_string(), "an object", other)),
         None => (req, *rp),
     };
-    let group_id = text(get_ci(m, "GroupId"), &mp.key("GroupId"))?;
+    let group_id = lenient(u, "groupId", text(get_ci(m, "GroupId"), &mp.key("GroupId")));
     let lp = mp.key("SecurityGroupRule");
     let entries: Vec<(Path, &Value)> = match get_ci(m, "SecurityGroupRule").or_else(|| get_ci(m, "SecurityGroupRules")) {
         None => Vec::new(),

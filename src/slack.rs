@@ -6,6 +6,7 @@
 use crate::cloudtrail::Record;
 use crate::config::Config;
 use crate::escape::{self, code, truncate};
+use crate::fields::Unreadable;
 use crate::i18n::Labels;
 use crate::risk::{self, port_name, Severity};
 use crate::rules::{Change, Changes, Direction, Group, Peer, Protocol, Rule};
@@ -84,7 +85,7 @@ fn md(s: String) -> Text {
     Text::Mrkdwn { text: s }
 }
 
-fn field(label: &str, value: String) -> Text {
+pub(crate) fn field(label: &str, value: String) -> Text {
     md(truncate(&format!("*{label}*\n{value}"), MAX_FIELD))
 }
 
@@ -115,14 +116,31 @@ pub struct Rendered {
 /// Everything about an event that every one of its messages shows.
 pub struct Event<'a> {
     pub rec: &'a Record<'a>,
-    pub group: &'a Group,
+    /// The security group changed; `None` for calls about something else (tamper alerts).
+    pub group: Option<&'a Group>,
     pub owner: Option<&'a str>,
     pub cfg: &'a Config,
+    /// Peripheral fields of the event (and its envelope) that could not be read.
+    pub unreadable: &'a [Unreadable],
 }
 
 impl Event<'_> {
-    fn l(&self) -> &'static Labels {
+    pub(crate) fn l(&self) -> &'static Labels {
         self.cfg.locale.labels()
+    }
+
+    fn is_unreadable(&self, field: &str) -> bool {
+        self.unreadable.iter().any(|u| u.field == field)
+    }
+
+    /// What a message shows for a value it does not have: "(unreadable userAgent)" when the
+    /// event had one of an unexpected type, else "unknown".
+    pub(crate) fn missing(&self, field: &str) -> String {
+        if self.is_unreadable(field) {
+            self.l().unreadable.replace("{field}", field)
+        } else {
+            self.l().unknown.to_string()
+        }
     }
 
     /// Messages for this event's changes.
@@ -136,7 +154,7 @@ impl Event<'_> {
                 let title = if *changes == Changes::Created { l.group_created } else { l.group_deleted };
                 let title = format!("{title}: {}", self.group_plain());
                 let mut fields = Vec::new();
-                if let Some(d) = &self.group.description {
+                if let Some(d) = self.group.and_then(|g| g.description.as_ref()) {
                     fields.push(field(l.description, escape::text(d, DESC)));
                 }
                 vec![self.message(sev, &title, Some(fields), None, Vec::new())]
@@ -219,20 +237,34 @@ impl Event<'_> {
             .collect()
     }
 
+    /// The group in plain text; empty when the call is not about a group.
     fn group_plain(&self) -> String {
-        let g = self.group;
+        let Some(g) = self.group else { return String::new() };
         match (&g.id, &g.name) {
             (Some(id), Some(name)) => format!("{id} ({name})"),
             (Some(id), None) => id.clone(),
             (None, Some(name)) => name.clone(),
-            (None, None) => self.l().unknown.to_string(),
+            (None, None) => self.missing("groupId"),
         }
     }
 
-    fn owner_id(&self) -> Option<&str> {
-        self.owner
-            .or(self.rec.recipient_account.as_deref())
-            .or(self.rec.principal.account_id.as_deref())
+    /// Where the owner's id should have been but could not be read, if so.
+    fn owner_unreadable(&self) -> Option<&'static str> {
+        ["account", "recipientAccountId"].into_iter().find(|f| self.is_unreadable(f))
+    }
+
+    pub(crate) fn owner_id(&self) -> Option<&str> {
+        let owner = self.owner.or(self.rec.recipient_account.as_deref());
+        // NOTE: never fall back to the caller's account when the owner's was there but
+        // unreadable: for a cross-account role that would name the wrong account.
+        if owner.is_some() || self.owner_unreadable().is_some() {
+            return owner;
+        }
+        self.rec.principal.account_id.as_deref()
+    }
+
+    fn owner_missing(&self) -> String {
+        self.owner_unreadable().map_or_else(|| self.l().unknown.to_string(), |f| self.missing(f))
     }
 
     fn account_md(&self, id: Option<&str>) -> String {
@@ -243,7 +275,7 @@ impl Event<'_> {
                 (None, "") => code(id, ID),
                 (None, unnamed) => format!("{unnamed} ({})", code(id, ID)),
             },
-            None => l.unknown.to_string(),
+            None => self.owner_missing(),
         }
     }
 
@@ -255,12 +287,15 @@ impl Event<'_> {
                 (None, "") => id.to_string(),
                 (None, unnamed) => format!("{unnamed} ({id})"),
             },
-            None => l.unknown.to_string(),
+            None => self.owner_missing(),
         }
     }
 
     fn principal_md(&self) -> String {
         let p = &self.rec.principal;
+        if self.is_unreadable("userIdentity") {
+            return self.missing("userIdentity");
+        }
         let mut s = format!("{} ({})", escape::text(&p.name, LONG), escape::text(&p.kind, ID));
         if let (Some(caller), owner) = (p.account_id.as_deref(), self.owner_id()) {
             if Some(caller) != owner {
@@ -271,13 +306,12 @@ impl Event<'_> {
         s
     }
 
-    fn group_md(&self) -> String {
-        let g = self.group;
+    fn group_md(&self, g: &Group) -> String {
         let mut s = match (&g.id, &g.name) {
             (Some(id), Some(name)) => format!("{} ({})", code(id, ID), escape::text(name, ID)),
             (Some(id), None) => code(id, ID),
             (None, Some(name)) => escape::text(name, ID),
-            (None, None) => self.l().unknown.to_string(),
+            (None, None) => self.missing("groupId"),
         };
         if let Some(vpc) = &g.vpc_id {
             s.push_str(&format!(" · {}", code(vpc, ID)));
@@ -288,23 +322,32 @@ impl Event<'_> {
     fn meta_fields(&self) -> Vec<Text> {
         let l = self.l();
         let r = self.rec;
-        let or_unknown = |v: &Option<String>| v.as_deref().map_or_else(|| l.unknown.to_string(), |s| code(s, ID));
-        vec![
-            field(l.account, self.account_md(self.owner_id())),
-            field(l.group, self.group_md()),
+        let or_missing = |v: &Option<String>, key: &str| v.as_deref().map_or_else(|| self.missing(key), |s| code(s, ID));
+        let mut fields = vec![field(l.account, self.account_md(self.owner_id()))];
+        if let Some(g) = self.group {
+            fields.push(field(l.group, self.group_md(g)));
+        }
+        let time = match r.event_time.as_deref() {
+            None if self.is_unreadable("eventTime") => self.missing("eventTime"),
+            t => event_time(t, self.cfg.timezone),
+        };
+        fields.extend([
             field(l.principal, self.principal_md()),
-            field(l.source_ip, or_unknown(&r.source_ip)),
-            field(l.region, or_unknown(&r.region)),
-            field(l.time, event_time(r.event_time.as_deref(), self.cfg.timezone)),
-        ]
+            field(l.source_ip, or_missing(&r.source_ip, "sourceIPAddress")),
+            field(l.region, or_missing(&r.region, "awsRegion")),
+            field(l.time, time),
+        ]);
+        fields
     }
 
     fn context(&self) -> Text {
         let l = self.l();
         let r = self.rec;
         let mut parts = vec![code(&r.event_name, ID)];
-        if let Some(id) = &r.event_id {
-            parts.push(code(id, ID));
+        match &r.event_id {
+            Some(id) => parts.push(code(id, ID)),
+            None if self.is_unreadable("eventID") => parts.push(self.missing("eventID")),
+            None => {}
         }
         if let Some(host) = r.region.as_deref().and_then(console_host) {
             let region = r.region.as_deref().unwrap_or_default();
@@ -315,18 +358,20 @@ impl Event<'_> {
                     l.open_cloudtrail
                 ));
             }
-            if let Some(sg) = self.group.id.as_deref().filter(|g| is_resource_id(g, "sg-")) {
+            if let Some(sg) = self.group.and_then(|g| g.id.as_deref()).filter(|g| is_resource_id(g, "sg-")) {
                 parts.push(format!("<https://{host}/ec2/home?region={region}#SecurityGroup:groupId={sg}|{}>", l.open_group));
             }
         }
-        if let Some(ua) = &r.user_agent {
-            parts.push(format!("{} {}", l.via, escape::text(ua, 100)));
+        match &r.user_agent {
+            Some(ua) => parts.push(format!("{} {}", l.via, escape::text(ua, 100))),
+            None if self.is_unreadable("userAgent") => parts.push(format!("{} {}", l.via, self.missing("userAgent"))),
+            None => {}
         }
         md(truncate(&parts.join(" · "), MAX_SECTION))
     }
 
     /// One message. `rule_fields` for a single rule, `rule_sections` for grouped rule lines.
-    fn message(
+    pub(crate) fn message(
         &self,
         severity: Severity,
         title: &str,
@@ -362,10 +407,20 @@ impl Event<'_> {
         }
         blocks.push(Block::Section { text: None, fields: self.meta_fields() });
         blocks.push(Block::Context { elements: vec![self.context()] });
+        if !self.unreadable.is_empty() {
+            let mut fields: Vec<&str> = Vec::new();
+            for u in self.unreadable {
+                if !fields.contains(&u.field) {
+                    fields.push(u.field);
+                }
+            }
+            let notice = format!("⚠️ {}: {}", l.unreadable_in_event, fields.join(", "));
+            blocks.push(Block::Context { elements: vec![md(truncate(&notice, MAX_SECTION))] });
+        }
 
         // Create/Delete titles name the group already.
         let group = self.group_plain();
-        let group = if title.contains(&group) { String::new() } else { format!(" · {group}") };
+        let group = if group.is_empty() || title.contains(&group) { String::new() } else { format!(" · {group}") };
         let text = truncate(
             &format!(
                 "{} [{sev_word}] {status}{}{} · {} · {}",
@@ -383,7 +438,7 @@ impl Event<'_> {
         Rendered {
             payload: Payload {
                 text: text.clone(),
-                attachments: vec![Attachment { color: severity.color(), fallback: text, blocks }],
+                attachments: vec![Attachment { color: c.color_scheme.bar(severity, &self.rec.event_name), fallback: text, blocks }],
                 channel: c.channel.clone(),
                 username: c.username.clone(),
                 icon_emoji: c.icon_emoji.clone(),

@@ -21,6 +21,9 @@ export interface Options {
   iconEmoji?: string;
   /** Above this many rules in one event, rules are grouped into as few messages as Slack allows. Default 10, 1..1000. */
   maxMessagesPerEvent?: number;
+  /** The colour bar: "severity" (default: red, amber, blue by risk) or "action" (removals red
+   *  #eb4034, every other call dark blue #0c3f7d). Severity and its label never change. */
+  colorScheme?: "severity" | "action";
 }
 
 export type Severity = "critical" | "warning" | "info";
@@ -52,6 +55,10 @@ export interface Message {
   summary: string;
   /** The sgr- ids of the rules in this message, when the event names them. */
   ruleIds?: string[];
+  /** Fields of the event of an unexpected type, left out of the message (shown there as
+   *  unreadable): each names the field's path and what was wrong, for logs, e.g.
+   *  "detail.userAgent: expected a string, found an object". Absent when there were none. */
+  warnings?: string[];
   payload: SlackPayload;
 }
 

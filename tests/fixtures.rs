@@ -101,3 +101,41 @@ fn korean_labels_and_time_zone() {
     let out = sgnotify::format_event(&event, &json!({"locale": "ko", "timezone": "Asia/Seoul"})).unwrap();
     insta::assert_json_snapshot!("ko_asia_seoul", out);
 }
+
+/// The bar colour of each message of a fixture under a colour scheme, with its severity.
+fn bars(name: &str, scheme: &str) -> Vec<(String, sgnotify::risk::Severity)> {
+    let (_, event) = fixtures().into_iter().find(|(n, _)| n == name).unwrap_or_else(|| panic!("fixture {name}"));
+    let out = sgnotify::format_event(&event, &json!({"colorScheme": scheme})).unwrap();
+    assert!(!out.messages.is_empty(), "{name}");
+    out.messages.iter().map(|m| (m.payload.attachments[0].color.to_string(), m.severity)).collect()
+}
+
+#[test]
+fn colour_schemes_on_real_events() {
+    use sgnotify::risk::Severity::{Critical, Info};
+    let (red, blue) = ("#eb4034", "#0c3f7d");
+    // A revoke: blue (info) by severity, red by action; its severity stays info either way.
+    let revoke = "aws-spotlight__RevokeSecurityGroupIngress__1";
+    for (colour, sev) in bars(revoke, "severity") {
+        assert_eq!((colour.as_str(), sev), (Info.color(), Info));
+    }
+    for (colour, sev) in bars(revoke, "action") {
+        assert_eq!((colour.as_str(), sev), (red, Info));
+    }
+    // A world-open SSH authorize: red (critical) by severity, dark blue by action, still critical.
+    let ssh = "panther__AuthorizeSecurityGroupIngress__2";
+    assert_eq!(bars(ssh, "severity"), [(Critical.color().to_string(), Critical)]);
+    assert_eq!(bars(ssh, "action"), [(blue.to_string(), Critical)]);
+    // A deleted group is a removal; a created one is not.
+    assert!(bars("aws-spotlight__DeleteSecurityGroup__1", "action").iter().all(|(c, _)| c == red));
+    assert!(bars("aws-spotlight__CreateSecurityGroup__1", "action").iter().all(|(c, _)| c == blue));
+    // Unset is the severity scheme; only the colour differs between the two.
+    let (_, event) = fixtures().into_iter().find(|(n, _)| n == revoke).unwrap();
+    let default = sgnotify::format_event(&event, &Value::Null).unwrap();
+    let mut action = sgnotify::format_event(&event, &json!({"colorScheme": "action"})).unwrap();
+    assert_eq!(sgnotify::format_event(&event, &json!({"colorScheme": "severity"})).unwrap(), default);
+    for m in &mut action.messages {
+        m.payload.attachments[0].color = Info.color();
+    }
+    assert_eq!(action, default);
+}

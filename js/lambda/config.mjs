@@ -68,6 +68,7 @@ export function readConfig(env, { formatEvent }) {
   }
   if (get('TIMEZONE')) formatOptions.timezone = get('TIMEZONE');
   if (get('LOCALE')) formatOptions.locale = get('LOCALE');
+  if (get('COLOR_SCHEME')) formatOptions.colorScheme = get('COLOR_SCHEME');
   if (get('SLACK_CHANNEL')) formatOptions.channel = get('SLACK_CHANNEL');
   if (get('SLACK_USERNAME')) formatOptions.username = get('SLACK_USERNAME');
   if (get('SLACK_ICON_EMOJI')) formatOptions.iconEmoji = get('SLACK_ICON_EMOJI');
@@ -143,7 +144,7 @@ function checkWithCore(formatEvent, options, problems) {
     problems.push(`sgnotify: the core failed its start-up check (${err.message})`);
     return;
   }
-  const variables = { timezone: 'TIMEZONE', locale: 'LOCALE', maxMessagesPerEvent: 'MAX_MESSAGES_PER_EVENT', accounts: 'ACCOUNT_NAMES' };
+  const variables = { timezone: 'TIMEZONE', locale: 'LOCALE', colorScheme: 'COLOR_SCHEME', maxMessagesPerEvent: 'MAX_MESSAGES_PER_EVENT', accounts: 'ACCOUNT_NAMES' };
   for (const [key, variable] of Object.entries(variables)) {
     if (options[key] === undefined) continue;
     try {

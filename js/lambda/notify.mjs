@@ -111,6 +111,7 @@ async function sendAll(messages, run, where) {
       severity: m.severity,
       rule: m.summary,
       ...(m.ruleIds?.length ? { ruleIds: m.ruleIds } : {}),
+      ...(m.warnings?.length ? { warnings: m.warnings } : {}),
       ...(where.messageId !== undefined ? { messageId: where.messageId, index: where.index } : { index: m.index }),
     };
     if (run.config.dryRun) {

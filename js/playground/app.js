@@ -11,7 +11,7 @@ const BLOCK_KIT_BUILDER = 'https://app.slack.com/block-kit-builder/#';
 const $ = (id) => document.getElementById(id);
 const ui = {
   sample: $('sample'), sampleSource: $('sample-source'), event: $('event'),
-  timezone: $('timezone'), timezones: $('timezones'), locale: $('locale'), max: $('max-messages'),
+  timezone: $('timezone'), timezones: $('timezones'), locale: $('locale'), colorScheme: $('color-scheme'), max: $('max-messages'),
   accounts: $('accounts'), channel: $('channel'), username: $('username'), iconEmoji: $('icon-emoji'),
   share: $('share'), shareStatus: $('share-status'),
   error: $('error'), summary: $('summary'), output: $('output'), messages: $('messages'),
@@ -33,7 +33,7 @@ class InputError extends Error {
 
 // ---- state <-> controls -------------------------------------------------------------------
 
-const FIELDS = ['event', 'timezone', 'locale', 'accounts', 'max', 'channel', 'username', 'iconEmoji'];
+const FIELDS = ['event', 'timezone', 'locale', 'colorScheme', 'accounts', 'max', 'channel', 'username', 'iconEmoji'];
 
 function readState() {
   return Object.fromEntries(FIELDS.map((k) => [k, ui[k].value]));
@@ -42,6 +42,7 @@ function readState() {
 function applyState(state) {
   for (const k of FIELDS) if (typeof state[k] === 'string') ui[k].value = state[k];
   if (!['en', 'ko'].includes(ui.locale.value)) ui.locale.value = 'en';
+  if (!['severity', 'action'].includes(ui.colorScheme.value)) ui.colorScheme.value = 'severity';
   if (state.max || state.channel || state.username || state.iconEmoji) ui.channel.closest('details').open = true;
 }
 
@@ -77,7 +78,7 @@ function jsonProblem(text, err, what) {
 }
 
 function readOptions() {
-  const options = { locale: ui.locale.value };
+  const options = { locale: ui.locale.value, colorScheme: ui.colorScheme.value };
   const tz = ui.timezone.value.trim();
   if (tz) options.timezone = tz;
   const max = ui.max.value.trim();
@@ -391,6 +392,7 @@ async function start() {
     input.addEventListener('input', schedule);
   }
   ui.locale.addEventListener('change', update);
+  ui.colorScheme.addEventListener('change', update);
   ui.sample.addEventListener('change', () => pickSample(ui.sample.value));
   ui.share.addEventListener('click', async () => {
     await saveStateToHash();

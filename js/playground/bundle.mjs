@@ -102,15 +102,23 @@ export function buildSamples() {
       text,
     });
   }
-  const synthetic = join(here, 'test', 'events');
-  for (const file of readdirSync(synthetic).filter((f) => f.endsWith('.json')).sort()) {
-    const text = readFileSync(join(synthetic, file), 'utf8');
-    const value = JSON.parse(text);
-    samples.push({
-      id: basename(file, '.json'), kind: 'synthetic', form: formOf(value), eventName: recordOf(value).eventName,
-      label: `${recordOf(value).eventName} · ${basename(file, '.json')}`,
-      source: { fidelity: 'synthetic, written for the playground tests' }, text,
-    });
+  // Synthetic events: the playground tests' own, and the core's tamper events (CloudTrail
+  // stopped, sgnotify's rule disabled...), shaped like the AWS documentation's samples.
+  const syntheticDirs = [
+    [join(here, 'test', 'events'), 'synthetic, written for the playground tests'],
+    [join(root, 'tests', 'fixtures', 'synthetic'), 'synthetic tamper event, shaped like the AWS documentation\'s sample records'],
+  ];
+  for (const [dir, fidelity] of syntheticDirs) {
+    for (const file of readdirSync(dir).filter((f) => f.endsWith('.json')).sort()) {
+      const text = readFileSync(join(dir, file), 'utf8');
+      const value = JSON.parse(text);
+      const eventName = recordOf(value).eventName ?? value.Records?.[0]?.eventName;
+      samples.push({
+        id: basename(file, '.json'), kind: 'synthetic', form: formOf(value), eventName,
+        label: `${eventName} · ${basename(file, '.json')}`,
+        source: { fidelity }, text,
+      });
+    }
   }
   // One example of each envelope the Lambda receives, derived from real fixtures.
   const base = byName['sg-change-alerting__AuthorizeSecurityGroupIngress__1'] ?? Object.values(byName)[0];

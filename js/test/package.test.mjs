@@ -118,14 +118,15 @@ test('the published .d.ts types check under strict TypeScript, and misuse does n
     join(project, 'good.mts'),
     `import init, { formatEvent, type Options, type Formatted, type Message, type Severity } from 'sgnotify';
      await init();
-     const options: Options = { accounts: { '1': 'a' }, timezone: 'UTC', locale: 'ko', maxMessagesPerEvent: 5 };
+     const options: Options = { accounts: { '1': 'a' }, timezone: 'UTC', locale: 'ko', maxMessagesPerEvent: 5, colorScheme: 'action' };
      const r: Formatted = formatEvent('{}', options);
      const m: Message | undefined = r.messages[0];
      const s: Severity | undefined = m?.severity;
+     const w: string[] = m?.warnings ?? [];
      const blocks = m?.payload.attachments[0].blocks ?? [];
      for (const b of blocks) { if (b.type === 'section') { b.fields?.map((f) => f.text); } }
      const idx: number[] = r.errors.map((e) => e.index).concat(r.skipped.map((k) => k.index));
-     console.log(s, idx, formatEvent({ any: 'object' }).messages.length);`,
+     console.log(s, w, idx, formatEvent({ any: 'object' }).messages.length);`,
   );
   writeFileSync(
     join(project, 'good.cts'),
@@ -134,4 +135,6 @@ test('the published .d.ts types check under strict TypeScript, and misuse does n
   run(tsc, ['-p', '.']);
   writeFileSync(join(project, 'bad.mts'), `import { formatEvent } from 'sgnotify';\nformatEvent('{}', { locale: 'fr' });\n`);
   assert.throws(() => run(tsc, ['-p', '.']), (e) => /bad\.mts.*locale|Type '"fr"' is not assignable/s.test(e.stdout));
+  writeFileSync(join(project, 'bad.mts'), `import { formatEvent } from 'sgnotify';\nformatEvent('{}', { colorScheme: 'loud' });\n`);
+  assert.throws(() => run(tsc, ['-p', '.']), (e) => /Type '"loud"' is not assignable/.test(e.stdout));
 });

@@ -104,3 +104,17 @@ fn lone_surrogates_from_js_do_not_break_formatting() {
     assert!(text.contains("&lt;!channel&gt;"), "the description is escaped");
     assert!(!text.contains("<!channel>"));
 }
+
+#[wasm_bindgen_test]
+fn warnings_and_the_colour_scheme_cross_the_boundary() {
+    let event = JSON::parse(EVENTBRIDGE).unwrap();
+    Reflect::set(&get(&event, "detail"), &"userAgent".into(), &Object::new()).unwrap();
+    let result = call(event, options(r#"{"colorScheme": "action"}"#)).expect("an odd userAgent costs no message");
+    let first = messages(&result).get(0);
+    let warnings = get(&first, "warnings").dyn_into::<Array>().expect("warnings is an array");
+    assert_eq!(warnings.get(0).as_string().as_deref(), Some("detail.userAgent: expected a string, found an object"));
+    let attachment = get(&get(&first, "payload"), "attachments").dyn_into::<Array>().unwrap().get(0);
+    assert_eq!(get(&attachment, "color").as_string().as_deref(), Some("#0c3f7d"));
+    let e = call(JsValue::from_str(EVENTBRIDGE), options(r#"{"colorScheme": "loud"}"#)).unwrap_err();
+    assert!(error_message(&e).starts_with("options.colorScheme: unknown colour scheme"));
+}

@@ -61,6 +61,17 @@ describe('sgnotify preview', () => {
     assert.match(r.stdout, /spotlight-prod/);
   });
 
+  test('--color-scheme action: the world-open MySQL authorize gets the dark blue bar, still critical', async () => {
+    const r = await cli(['preview', MYSQL, '--color-scheme', 'action', '--full']);
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout);
+    assert.deepEqual(out, formatEvent(mysqlEvent(), { colorScheme: 'action' }));
+    assert.deepEqual(out.messages.map((m) => [m.payload.attachments[0].color, m.severity]), [['#0c3f7d', 'critical'], ['#0c3f7d', 'critical']]);
+    const bad = await cli(['preview', MYSQL, '--color-scheme', 'loud']);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /options\.colorScheme: unknown colour scheme "loud"/);
+  });
+
   test('- reads standard input; --full prints severity, summary, skipped and errors', async () => {
     const event = sqsEvent([mysqlEvent(), 'not json']);
     const r = await cli(['preview', '-', '--full'], { stdin: JSON.stringify(event) });

@@ -20,6 +20,7 @@ const CASES = [
   ['a URL where the secret id belongs', { SLACK_WEBHOOK_SECRET_ID: SECRET_URL }, /SLACK_WEBHOOK_SECRET_ID: looks like a URL/],
   ['unknown time zone', { SLACK_WEBHOOK_URL: SECRET_URL, TIMEZONE: 'Mars/Olympus_Mons' }, /TIMEZONE: rejected by sgnotify \(.*Mars\/Olympus_Mons/],
   ['unknown locale', { SLACK_WEBHOOK_URL: SECRET_URL, LOCALE: 'tlh' }, /LOCALE: rejected by sgnotify/],
+  ['unknown colour scheme', { SLACK_WEBHOOK_URL: SECRET_URL, COLOR_SCHEME: 'loud' }, /COLOR_SCHEME: rejected by sgnotify \(options\.colorScheme: unknown colour scheme "loud"/],
   ['ACCOUNT_NAMES not JSON', { SLACK_WEBHOOK_URL: SECRET_URL, ACCOUNT_NAMES: '{111122223333: prod}' }, /ACCOUNT_NAMES: is not valid JSON/],
   ['ACCOUNT_NAMES not an object', { SLACK_WEBHOOK_URL: SECRET_URL, ACCOUNT_NAMES: '["prod"]' }, /ACCOUNT_NAMES: must be a JSON object/],
   ['ACCOUNT_NAMES with a non-string name', { SLACK_WEBHOOK_URL: SECRET_URL, ACCOUNT_NAMES: '{"111122223333": 7}' }, /ACCOUNT_NAMES: every account name must be a string/],
@@ -60,6 +61,14 @@ describe('good configuration', () => {
     const r = await invokeInChild({ env, events: [snsEvent([fixture('panther__AuthorizeSecurityGroupEgress__1')])] });
     assert.equal(r.results[0].result?.delivered, 1, JSON.stringify(r.results));
     assertNoWebhookSecret(r.output, slack.url);
+  });
+
+  test('COLOR_SCHEME=action reaches the core: a revoke is posted with the red bar', async () => {
+    slack.reset();
+    const r = await invokeInChild({ env: { SLACK_WEBHOOK_URL: slack.url, COLOR_SCHEME: 'action' }, events: [snsEvent([fixture('aws-spotlight__RevokeSecurityGroupEgress__1')])] });
+    assert.ok(r.results[0].result?.delivered >= 1, JSON.stringify(r.results));
+    const bars = slack.payloads.map((p) => p.attachments[0].color);
+    assert.ok(bars.length >= 1 && bars.every((c) => c === '#eb4034'), bars.join(', '));
   });
 
   test('loopback http variants are accepted: localhost and 127.0.0.0/8', async () => {

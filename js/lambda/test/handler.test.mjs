@@ -55,6 +55,17 @@ describe('handler', () => {
     assert.equal(slack.requests.length, n);
   });
 
+  test('an odd peripheral field (userAgent an object) costs no message: delivered, the log line says what was unreadable', async () => {
+    const odd = { ...structuredClone(MYSQL_WORLD), userAgent: { name: 'aws-cli' } };
+    const r = await run([toEventBridge(odd)]);
+    checkNoSecret(r);
+    assert.equal(r.results[0].result?.delivered, 2, JSON.stringify(r.results));
+    assert.ok(slack.payloads.every((p) => JSON.stringify(p).includes('(unreadable userAgent)')));
+    const lines = outcomeLines(r.logs);
+    assert.equal(lines.length, 2);
+    for (const l of lines) assert.deepEqual(l.warnings, ['detail.userAgent: expected a string, found an object']);
+  });
+
   test('429 with Retry-After: waits as told, retries, everything delivered', async () => {
     slack.setResponder((_, i) => (i === 0 ? { status: 429, body: 'rate_limited', headers: { 'retry-after': '1' } } : { status: 200 }));
     const event = snsEvent([MYSQL_WORLD]);

@@ -173,6 +173,34 @@ describe('playground', { timeout: 120_000 }, () => {
     await p.close();
   });
 
+  test('the colour scheme switch changes the bar colour, not the severity', async () => {
+    const p = await openPage(env);
+    // The six-rule sample adds rules (blue by action); its revoke twin removes them (red by action).
+    const revoke = SIX.replace('"AuthorizeSecurityGroupIngress"', '"RevokeSecurityGroupIngress"');
+    const bars = async () => Promise.all((await messages(p.page).all()).map(async (m) => [
+      await m.getByTestId('attachment').first().evaluate((e) => getComputedStyle(e).borderLeftColor),
+      await m.getAttribute('data-severity'),
+    ]));
+    assert.equal(await setEvent(p.page, revoke), 'ok');
+    const bySeverity = await bars();
+    assert.equal(bySeverity.length, 6);
+    assert.ok(bySeverity.every(([c, s]) => c === 'rgb(46, 134, 222)' && s === 'info'), JSON.stringify(bySeverity));
+    assert.equal(await setOption(p.page, 'color-scheme', 'action'), 'ok');
+    const byAction = await bars();
+    assert.ok(byAction.every(([c, s]) => c === 'rgb(235, 64, 52)' && s === 'info'), JSON.stringify(byAction));
+    assert.equal(JSON.parse(await messages(p.page).first().getByTestId('raw-json').textContent()).attachments[0].color, '#eb4034');
+    // An addition under "action" is dark blue, whatever its risk (one source opened to the world).
+    assert.equal(await setEvent(p.page, SIX.replace('203.0.113.0/24', '0.0.0.0/0')), 'ok');
+    const added = await bars();
+    assert.ok(added.every(([c]) => c === 'rgb(12, 63, 125)'), JSON.stringify(added));
+    assert.ok(added.some(([, s]) => s !== 'info'), `severity is still shown as before: ${JSON.stringify(added)}`);
+    await p.page.waitForSelector('#output[data-hash="saved"]', { state: 'attached' });
+    const q = await openPage(env, { hash: new URL(p.page.url()).hash });
+    assert.equal(await q.page.getByTestId('color-scheme').inputValue(), 'action', 'the scheme is part of a shared link');
+    await q.close();
+    await p.close();
+  });
+
   test('the URL hash keeps the event and options, so a preview can be shared', async () => {
     const p = await openPage(env);
     await setEvent(p.page, SIX);
