@@ -605,9 +605,9 @@ class TemplateShapeTest(unittest.TestCase):
         # Optional settings are left out of the environment when empty (an empty variable is unset).
         self.assertEqual(self.env["ACCOUNT_NAMES_SOURCE"], {"Fn::If": ["UseOrganizations", "organizations", {"Ref": "AWS::NoValue"}]})
         hosts = re.compile(self.params["SlackWebhookAllowedHosts"]["AllowedPattern"])
-        for ok in ("", "proxy.example.com", "127.0.0.1:8080,hooks.example.org"):
+        for ok in ("", "proxy.example.com", "127.0.0.1:8080,hooks.example.org", "[::1]:8080", "localhost,[::1]"):
             self.assertTrue(hosts.fullmatch(ok), ok)
-        for bad in ("https://proxy.example.com", "a b", "proxy.example.com/path", "user@proxy"):
+        for bad in ("https://proxy.example.com", "a b", "proxy.example.com/path", "user@proxy", "proxy,", "[::1", "::1"):
             self.assertFalse(hosts.fullmatch(bad), bad)
 
 
