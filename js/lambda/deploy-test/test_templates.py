@@ -8,9 +8,9 @@ Needs cfn-lint >= 1 and moto[server] >= 5 (the Makefile target installs them whe
 - cfn-lint, informational checks included, reports nothing on any of the three templates.
 - Event routing through moto's CloudFormation, EventBridge and SQS (a moto server on 127.0.0.1,
   never real AWS): member-account.yaml is deployed into member and monitoring accounts and
-  regions, and template.yaml into the monitoring account, less what moto cannot run (the SAM
-  function and what invokes it), so its rules, queue policy, queue and DLQ are the template's
-  own. Every fixture event put on a member account's default bus must land in the monitoring
+  regions, and template.yaml into monitoring accounts (one per delivery path and queue type),
+  less what moto cannot run (what invokes or watches the SAM function, which an SQS queue stands
+  in for), so its rules, queue policy, queue and DLQ are the template's own. Every fixture event put on a member account's default bus must land in the monitoring
   stack's queue exactly once; tamper calls too (synthetic events built from a real fixture's
   envelope, see TAMPER_*), and unrelated events nowhere. The queue's redrive moves a message to
   the DLQ after the template's receive count.
@@ -106,6 +106,7 @@ RUNTIME_ENV = re.compile(r"^(AWS_.*|LAMBDA_.*|_HANDLER|_X_AMZN_TRACE_ID|TZ|NODE_
 MONITORING_ACCOUNT, CENTRAL_REGION = "111111111111", "eu-west-1"
 MEMBER_ACCOUNT = "222222222222"
 OTHER_MONITORING_ACCOUNT = "333333333333"  # a second deployment, with MaximumConcurrency=2
+DIRECT_ACCOUNT, SNS_ACCOUNT = "444444444444", "555555555555"  # DeliveryPath=direct, DeliveryPath=sns
 
 
 def load_template(path):
@@ -283,10 +284,10 @@ def as_list(value):
     return value if isinstance(value, list) else [value]
 
 
-# What moto cannot run: the SAM function and whatever invokes or watches it. The two rules stay:
-# on the queue path their Fn::If never takes the branch naming the function.
+# What moto cannot run: the SAM function's invokers and watchers. The function itself becomes
+# an SQS queue standing in for it, so the direct path's rules deliver somewhere visible; the two
+# rules stay as they are (their Fn::If picks the queue, the topic or the stand-in by DeliveryPath).
 MOTO_DROPS = {
-    "NotifierFunction",
     "QueueInvokesFunction",
     "SecurityGroupRuleInvokesFunction",
     "TamperRuleInvokesFunction",
@@ -299,22 +300,22 @@ MOTO_DROPS = {
 
 
 def monitoring_stack_template():
-    """template.yaml as moto's CloudFormation can deploy it (queue path): without the Transform
-    and the resources in MOTO_DROPS."""
+    """template.yaml as moto's CloudFormation can deploy it: without the Transform and the
+    resources in MOTO_DROPS, and with an SQS queue in place of the function."""
     template = load_template(MONITORING)
     del template["Transform"]
     # NOTE: moto turns Number parameters into numbers, so `!Equals [!Ref MaximumConcurrency, "1"]`
     # would never hold; CloudFormation hands every parameter to conditions as a string.
     template["Parameters"]["MaximumConcurrency"] = {"Type": "String", "Default": str(template["Parameters"]["MaximumConcurrency"]["Default"])}
-    dropped = {"NotifierFunction"}
-    for name in list(template["Resources"]):
-        if name not in ("SecurityGroupChangeRule", "TamperRule") and mentions(template["Resources"][name], "NotifierFunction"):
-            dropped.add(name)
+    dropped = {
+        name
+        for name, resource in template["Resources"].items()
+        if name not in ("NotifierFunction", "SecurityGroupChangeRule", "TamperRule") and mentions(resource, "NotifierFunction")
+    }
     assert dropped == MOTO_DROPS, f"the template changed: moto would now also lose {dropped - MOTO_DROPS}, or keep {MOTO_DROPS - dropped}"
     for name in dropped:
         del template["Resources"][name]
-    for name in [o for o, out in template["Outputs"].items() if mentions(out, "NotifierFunction")]:
-        del template["Outputs"][name]
+    template["Resources"]["NotifierFunction"] = {"Type": "AWS::SQS::Queue", "Properties": {}}
     return template
 
 
@@ -747,6 +748,11 @@ class EventRoutingTest(unittest.TestCase):
         )
         cls.other_queue = cls._existing_queue(OTHER_MONITORING_ACCOUNT, CENTRAL_REGION, cls.other["EventQueue"])
         cls.other_dlq = cls._existing_queue(OTHER_MONITORING_ACCOUNT, CENTRAL_REGION, cls.other["EventDeadLetterQueue"])
+        cls.paths = {}
+        for account, path in ((DIRECT_ACCOUNT, "direct"), (SNS_ACCOUNT, "sns")):
+            params = {"OrganizationId": "o-a1b2c3d4e5", "AlarmEmail": "none", "DeliveryPath": path}
+            cls.paths[path] = cls._stack(account, CENTRAL_REGION, "sgnotify", monitoring, params)
+        cls.function_stand_in = cls._existing_queue(DIRECT_ACCOUNT, CENTRAL_REGION, cls.paths["direct"]["NotifierFunction"])
 
         # The member side, as the StackSet would deploy it in each account and region.
         member = load_template(MEMBER)
@@ -971,6 +977,26 @@ class EventRoutingTest(unittest.TestCase):
                 [parked] = self._drain(dlq)
                 self.assertEqual(parked["detail"]["eventID"], event["detail"]["eventID"])
                 self.assertEqual(self._drain(queue), [])
+
+    def test_direct_path_hands_both_rules_events_to_the_function(self):
+        self.assertNotIn("EventQueue", self.paths["direct"])
+        base = spotlight_event()
+        for label, event in (("SG change", derived_event(base)), ("tamper call", call_event(base, *TAMPER_CALLS["DisableRule on the member SG rule"]))):
+            with self.subTest(event=label):
+                self._put(DIRECT_ACCOUNT, CENTRAL_REGION, event)
+                [invoked] = self._drain(self.function_stand_in)
+                self.assertEqual(invoked["detail"]["eventID"], event["detail"]["eventID"])
+
+    def test_sns_path_points_both_rules_at_the_topic(self):
+        """NOTE: moto 5.2.1's EventBridge cannot deliver to SNS targets, so this looks at the
+        deployed targets instead of sending an event through."""
+        stack = self.paths["sns"]
+        self.assertNotIn("EventQueue", stack)
+        events = self.moto.client("events", SNS_ACCOUNT, CENTRAL_REGION)
+        for rule in ("SecurityGroupChangeRule", "TamperRule"):
+            [target] = events.list_targets_by_rule(Rule=stack[rule])["Targets"]
+            self.assertEqual(target["Arn"], stack["NotificationTopic"], rule)
+            self.assertNotIn("SqsParameters", target)
 
     def test_state_table_as_deployed(self):
         ddb = self.moto.client("dynamodb", MONITORING_ACCOUNT, CENTRAL_REGION)
