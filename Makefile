@@ -133,15 +133,16 @@ tools-moto:
 test-lambda: package tools-js tools-moto
 	cd js && node --test --test-timeout=90000 lambda/test/*.test.mjs
 
-# ---- deploy templates (js/lambda/template.yaml, js/lambda/member-account.yaml) -----------
+# ---- deploy templates (js/lambda/template.yaml, member-account.yaml, management-account.yaml)
 .PHONY: test-deploy tools-cfn-lint
 # cfn-lint 1.x: the linter, and the YAML loader the tests read the templates with.
 tools-cfn-lint: | tools-moto
 	@python3 -c 'import sys, cfnlint.decode; from importlib.metadata import version; sys.exit(int(version("cfn-lint").split(".")[0]) < 1)' 2>/dev/null || \
 	  python3 -m pip install --quiet 'cfn-lint>=1' || python3 -m pip install --quiet --break-system-packages 'cfn-lint>=1'
 
-# cfn-lint on both templates; the event patterns through moto's EventBridge and CloudFormation
-# (a moto server on 127.0.0.1, never AWS); the template's environment against the handler's.
+# cfn-lint on the three templates; the rules, queue and DLQ through moto's CloudFormation,
+# EventBridge and SQS (a moto server on 127.0.0.1, never AWS); the template's environment
+# against the handler's.
 test-deploy: tools-cfn-lint tools-moto
 	python3 js/lambda/deploy-test/test_templates.py
 
