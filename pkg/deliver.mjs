@@ -63,11 +63,24 @@ export function createRedactor(...urls) {
   };
 }
 
-/** Retry-After in milliseconds (delta-seconds or an HTTP date), or undefined. */
+// RFC 9110's HTTP date: IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT"), and the two obsolete forms
+// ("Sunday, 06-Nov-94 08:49:37 GMT", asctime's "Sun Nov  6 08:49:37 1994").
+const HTTP_DATE = new RegExp(
+  '^(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), \\d{2} [A-Z][a-z]{2} \\d{4} \\d{2}:\\d{2}:\\d{2} GMT' +
+    '|(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day, \\d{2}-[A-Z][a-z]{2}-\\d{2} \\d{2}:\\d{2}:\\d{2} GMT' +
+    '|(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) [A-Z][a-z]{2} [ \\d]\\d \\d{2}:\\d{2}:\\d{2} \\d{4})$',
+);
+
+/**
+ * Retry-After in milliseconds, read strictly (RFC 9110): delta-seconds (digits only) or an HTTP
+ * date. Anything else (`+5`, `5, 6`, `-1`, `1e3`, `1.5`) is undefined, so the normal backoff
+ * applies instead of a zero wait.
+ */
 export function parseRetryAfter(header, now = Date.now()) {
-  if (header == null || header === '') return undefined;
+  if (header == null) return undefined;
   const text = String(header).trim();
-  if (/^\d+(\.\d+)?$/.test(text)) return Math.round(Number(text) * 1000);
+  if (/^\d{1,10}$/.test(text)) return Number(text) * 1000;
+  if (!HTTP_DATE.test(text)) return undefined;
   const date = Date.parse(text);
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
@@ -136,7 +149,9 @@ export async function deliver(payload, options) {
         signal: AbortSignal.timeout(timeoutMs),
       });
       httpStatus = res.status;
-      response = redact((await res.text()).slice(0, 500)).trim();
+      // NOTE: redact the whole answer before cutting it: a cut through an echoed URL would leave
+      // a piece of the token that the redactor no longer recognises.
+      response = redact(await res.text()).slice(0, 500).trim();
       if (res.ok) return done({ status: 'delivered', httpStatus, response });
       problem = `HTTP ${httpStatus}${response ? ` ${response.slice(0, 120)}` : ''}`;
       if (httpStatus === 429) {
