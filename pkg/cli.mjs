@@ -32,7 +32,7 @@ class UsageError extends Error {}
 function fail(code, message) {
   process.stderr.write(`sgnotify: ${message}\n`);
   if (code === 2) process.stderr.write('Try "sgnotify --help".\n');
-  process.exit(code);
+  process.exitCode = code;
 }
 
 function readInput(file) {
@@ -163,7 +163,11 @@ async function main(argv) {
   return failed || formatted.errors.length ? 1 : 0;
 }
 
+// NOTE: exitCode, never process.exit(): exit() does not wait for a piped stdout to drain, and
+// cut a long preview at 64 KiB with status 0.
 main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
+  (code) => {
+    process.exitCode = code;
+  },
   (err) => fail(err instanceof UsageError ? 2 : 1, err.message),
 );

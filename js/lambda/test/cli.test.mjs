@@ -4,7 +4,7 @@
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -79,6 +79,23 @@ describe('sgnotify preview', () => {
     const out = JSON.parse(r.stdout);
     assert.deepEqual(out, formatEvent(event));
     assert.match(r.stderr, /error: record 1: /);
+  });
+
+  test('a long preview through a slow pipe arrives whole (stdout drains before exit)', async () => {
+    // Every real fixture twice, one message per rule: well over the 64 KiB a pipe holds.
+    const records = readdirSync(FIXTURES).map((f) => JSON.parse(readFileSync(new URL(f, FIXTURES), 'utf8')).detail);
+    const input = JSON.stringify({ Records: [...records, ...records] });
+    const expected = formatEvent(input, { maxMessagesPerEvent: 1000 }).messages.map((m) => m.payload);
+    assert.ok(expected.length >= 19);
+    const file = join(dir, 'long.json');
+    writeFileSync(file, input);
+    // As a user pipes it: the reader starts a second late, after the CLI has written everything.
+    const stdout = execFileSync('bash', ['-c', 'set -o pipefail; "$0" "$1" preview "$2" --max-messages 1000 | { sleep 1; cat; }', process.execPath, BIN, file], {
+      encoding: 'utf8',
+      maxBuffer: 64 << 20,
+    });
+    assert.ok(stdout.length > 65_536, `${stdout.length} bytes`);
+    assert.deepEqual(JSON.parse(stdout), expected);
   });
 
   test('usage errors exit 2', async () => {
