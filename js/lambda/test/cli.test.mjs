@@ -83,7 +83,7 @@ describe('sgnotify preview', () => {
 
   test('a long preview through a slow pipe arrives whole (stdout drains before exit)', async () => {
     // Every real fixture twice, one message per rule: well over the 64 KiB a pipe holds.
-    const records = readdirSync(FIXTURES).map((f) => JSON.parse(readFileSync(new URL(f, FIXTURES), 'utf8')).detail);
+    const records = readdirSync(FIXTURES).map((f) => JSON.parse(readFileSync(new URL(f, FIXTURES), 'utf8'))).map((e) => e.detail ?? e);
     const input = JSON.stringify({ Records: [...records, ...records] });
     const expected = formatEvent(input, { maxMessagesPerEvent: 1000 }).messages.map((m) => m.payload);
     assert.ok(expected.length >= 19);
