@@ -24,6 +24,9 @@ Options:
   --timeout-ms N        send: one request's timeout (default 10000)
   -h, --help            this help
 
+send accepts https URLs on hooks.slack.com and hooks.slack-gov.com; SLACK_WEBHOOK_ALLOWED_HOSTS
+(comma list of host or host:port) adds hosts, and plain http to a loopback host:port named there.
+
 Exit status: 0 done; 1 unusable event, bad record or message not delivered; 2 usage error.`;
 
 class UsageError extends Error {}
@@ -108,7 +111,7 @@ async function main(argv) {
   if (command === 'send') {
     if (!process.env.SLACK_WEBHOOK_URL) throw new UsageError('send: set SLACK_WEBHOOK_URL to the incoming webhook URL');
     try {
-      url = parseWebhookUrl(process.env.SLACK_WEBHOOK_URL, 'SLACK_WEBHOOK_URL');
+      url = parseWebhookUrl(process.env.SLACK_WEBHOOK_URL, 'SLACK_WEBHOOK_URL', { allowedHosts: process.env.SLACK_WEBHOOK_ALLOWED_HOSTS });
     } catch (err) {
       throw new UsageError(err.message);
     }

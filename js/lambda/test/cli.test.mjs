@@ -95,7 +95,7 @@ describe('sgnotify send', () => {
   beforeEach(() => slack.reset());
 
   test('posts every payload in order to $SLACK_WEBHOOK_URL', async () => {
-    const r = await cli(['send', MYSQL], { env: { SLACK_WEBHOOK_URL: slack.url } });
+    const r = await cli(['send', MYSQL], { env: { SLACK_WEBHOOK_URL: slack.url, SLACK_WEBHOOK_ALLOWED_HOSTS: new URL(slack.url).host } });
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(slack.payloads, formatEvent(mysqlEvent()).messages.map((m) => m.payload));
     assert.match(r.stderr, /sent 1\/2 \[critical\]/);
@@ -105,7 +105,7 @@ describe('sgnotify send', () => {
 
   test('same delivery code: 429 retried after Retry-After, 404 no_service final, exit 1', async () => {
     slack.setResponder((_, i) => (i === 0 ? { status: 429, headers: { 'retry-after': '0' } } : { status: 404, body: 'no_service' }));
-    const r = await cli(['send', '-'], { env: { SLACK_WEBHOOK_URL: slack.url }, stdin: JSON.stringify(toEventBridge(mysqlEvent())) });
+    const r = await cli(['send', '-'], { env: { SLACK_WEBHOOK_URL: slack.url, SLACK_WEBHOOK_ALLOWED_HOSTS: new URL(slack.url).host }, stdin: JSON.stringify(toEventBridge(mysqlEvent())) });
     assert.equal(r.code, 1);
     assert.equal(slack.requests.length, 3, '429 then 404 for the first message, 404 for the second');
     assert.match(r.stderr, /NOT SENT 1\/2 .*HTTP 404 no_service \(2 attempts/);
@@ -121,6 +121,14 @@ describe('sgnotify send', () => {
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /SLACK_WEBHOOK_URL: must be an https:\/\/ URL/);
     assertNoWebhookSecret(bad.stdout + bad.stderr, remote);
+    const unlisted = await cli(['send', MYSQL], { env: { SLACK_WEBHOOK_URL: slack.url } });
+    assert.equal(unlisted.code, 2);
+    assert.match(unlisted.stderr, /SLACK_WEBHOOK_URL: plain http to a loopback host needs that host:port in SLACK_WEBHOOK_ALLOWED_HOSTS/);
+    assertNoWebhookSecret(unlisted.stdout + unlisted.stderr, slack.url);
+    const badList = await cli(['send', MYSQL], { env: { SLACK_WEBHOOK_URL: slack.url, SLACK_WEBHOOK_ALLOWED_HOSTS: slack.url } });
+    assert.equal(badList.code, 2);
+    assert.match(badList.stderr, /SLACK_WEBHOOK_ALLOWED_HOSTS: entry 1 is not a host or host:port/);
+    assertNoWebhookSecret(badList.stdout + badList.stderr, slack.url);
     assert.equal(slack.requests.length, 0);
   });
 });
