@@ -31,10 +31,12 @@ Exit status: 0 done; 1 unusable event, bad record or message not delivered; 2 us
 
 class UsageError extends Error {}
 
+// NOTE: never process.exit() after writing: to a pipe, stdout is written asynchronously, and exit
+// would cut off whatever the reader has not taken yet. Set the status and let the output drain.
 function fail(code, message) {
   process.stderr.write(`sgnotify: ${message}\n`);
   if (code === 2) process.stderr.write('Try "sgnotify --help".\n');
-  process.exit(code);
+  process.exitCode = code;
 }
 
 function readInput(file) {
@@ -164,6 +166,8 @@ async function main(argv) {
 }
 
 main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
+  (code) => {
+    process.exitCode = code;
+  },
   (err) => fail(err instanceof UsageError ? 2 : 1, err.message),
 );

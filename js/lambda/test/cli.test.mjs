@@ -4,7 +4,7 @@
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -49,6 +49,31 @@ describe('sgnotify preview', () => {
     const r = await cli(['preview', MYSQL]);
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(JSON.parse(r.stdout), formatEvent(mysqlEvent()).messages.map((m) => m.payload));
+  });
+
+  test('through a real pipe to a slow reader, 19+ messages arrive whole (stdout drains before exit)', async () => {
+    // A CloudTrail log file made of every real fixture's record: more than 64 KiB of payloads.
+    const records = readdirSync(FIXTURES)
+      .filter((f) => f.endsWith('.json'))
+      .map((f) => JSON.parse(readFileSync(new URL(f, FIXTURES), 'utf8')))
+      .map((e) => (e['detail-type'] ? e.detail : e));
+    const file = join(dir, 'all-fixtures.json');
+    writeFileSync(file, JSON.stringify({ Records: records }));
+    const expected = formatEvent({ Records: records }).messages.map((m) => m.payload);
+    assert.ok(expected.length >= 19, `${expected.length} messages`);
+    const r = await new Promise((resolve) => {
+      const script = 'set -o pipefail; "$0" "$1" preview "$2" | (sleep 0.3; cat)';
+      const child = spawn('bash', ['-c', script, process.execPath, BIN, file], { env: { PATH: process.env.PATH } });
+      child.stdout.setEncoding('utf8'); // chunks may split a multi-byte character
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d) => (stdout += d));
+      child.stderr.on('data', (d) => (stderr += d));
+      child.on('close', (code) => resolve({ code, stdout, stderr }));
+    });
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(Buffer.byteLength(r.stdout) > 65_536, `${Buffer.byteLength(r.stdout)} bytes`);
+    assert.deepEqual(JSON.parse(r.stdout), expected);
   });
 
   test('options reach the core: --timezone --locale --accounts --max-messages --channel', async () => {
