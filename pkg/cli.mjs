@@ -25,10 +25,15 @@ Options:
   --timeout-ms N        send: one request's timeout (default 10000)
   -h, --help            this help
 
+send accepts https URLs on hooks.slack.com and hooks.slack-gov.com; SLACK_WEBHOOK_ALLOWED_HOSTS
+(comma list of host or host:port) adds hosts, and plain http to a loopback host:port named there.
+
 Exit status: 0 done; 1 unusable event, bad record or message not delivered; 2 usage error.`;
 
 class UsageError extends Error {}
 
+// NOTE: never process.exit() after writing: to a pipe, stdout is written asynchronously, and exit
+// would cut off whatever the reader has not taken yet. Set the status and let the output drain.
 function fail(code, message) {
   process.stderr.write(`sgnotify: ${message}\n`);
   if (code === 2) process.stderr.write('Try "sgnotify --help".\n');
@@ -111,7 +116,7 @@ async function main(argv) {
   if (command === 'send') {
     if (!process.env.SLACK_WEBHOOK_URL) throw new UsageError('send: set SLACK_WEBHOOK_URL to the incoming webhook URL');
     try {
-      url = parseWebhookUrl(process.env.SLACK_WEBHOOK_URL, 'SLACK_WEBHOOK_URL');
+      url = parseWebhookUrl(process.env.SLACK_WEBHOOK_URL, 'SLACK_WEBHOOK_URL', { allowedHosts: process.env.SLACK_WEBHOOK_ALLOWED_HOSTS });
     } catch (err) {
       throw new UsageError(err.message);
     }
@@ -163,8 +168,6 @@ async function main(argv) {
   return failed || formatted.errors.length ? 1 : 0;
 }
 
-// NOTE: exitCode, never process.exit(): exit() does not wait for a piped stdout to drain, and
-// cut a long preview at 64 KiB with status 0.
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

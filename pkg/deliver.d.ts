@@ -8,8 +8,24 @@ export class WebhookUrlError extends Error {
 /** localhost, 127.0.0.0/8 and [::1]. */
 export function isLoopbackHost(hostname: string): boolean;
 
-/** Parses a webhook URL: https, or plain http to a loopback host. Throws WebhookUrlError naming `variable`. */
-export function parseWebhookUrl(value: string, variable?: string): URL;
+/** Slack's own webhook hosts, accepted over https on port 443 without any setting. */
+export const SLACK_WEBHOOK_HOSTS: readonly string[];
+
+/** One SLACK_WEBHOOK_ALLOWED_HOSTS entry; without `port`, only the scheme's default port. */
+export interface AllowedHost {
+  hostname: string;
+  port?: number;
+}
+
+/** Parses SLACK_WEBHOOK_ALLOWED_HOSTS (comma list of host or host:port). Throws WebhookUrlError naming `variable`. */
+export function parseAllowedHosts(value: string | undefined, variable?: string): AllowedHost[];
+
+/**
+ * Parses a webhook URL: https to hooks.slack.com / hooks.slack-gov.com (port 443) or to a host in
+ * `allowedHosts`; plain http only to a loopback host:port in `allowedHosts`; no user-info.
+ * Throws WebhookUrlError naming `variable`, never showing the URL.
+ */
+export function parseWebhookUrl(value: string, variable?: string, options?: { allowedHosts?: string | AllowedHost[] }): URL;
 
 /** The parts of a webhook URL that must never be shown (URL, path, query, long path segments). */
 export function secretPartsOf(url: URL | string): string[];
@@ -17,8 +33,11 @@ export function secretPartsOf(url: URL | string): string[];
 /** Replaces every secret part of the given URLs in a text with "[redacted]". */
 export function createRedactor(...urls: (URL | string | undefined)[]): (text: string) => string;
 
-/** Retry-After (delta-seconds or HTTP date) in milliseconds. */
+/** Retry-After in milliseconds: delta-seconds (digits only) or an HTTP date; anything else undefined. */
 export function parseRetryAfter(header: string | null | undefined, now?: number): number | undefined;
+
+/** Slack's answer for logs: redacted, then cut to 500 characters, trimmed. */
+export function responseExcerpt(text: string, redact: (text: string) => string): string;
 
 export interface DeliverOptions {
   url: URL | string;

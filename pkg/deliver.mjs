@@ -12,18 +12,60 @@ export class WebhookUrlError extends Error {
   }
 }
 
-/** localhost, 127.0.0.0/8 and ::1: the only hosts plain http is accepted for (local tests). */
+/** localhost, 127.0.0.0/8 and [::1]: the only hosts plain http may be allowed for (local tests). */
 export function isLoopbackHost(hostname) {
   return hostname === 'localhost' || hostname === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
 }
 
+/** Slack's own incoming-webhook hosts: the only ones accepted (https, port 443) without SLACK_WEBHOOK_ALLOWED_HOSTS. */
+export const SLACK_WEBHOOK_HOSTS = Object.freeze(['hooks.slack.com', 'hooks.slack-gov.com']);
+
 /**
- * Parses and checks a webhook URL: https, or http to a loopback host.
+ * Parses SLACK_WEBHOOK_ALLOWED_HOSTS: a comma list of `host` (default port) or `host:port`
+ * (an IPv6 address in brackets). Throws a WebhookUrlError naming `variable` for a bad entry.
+ * @returns {{ hostname: string, port?: number }[]}
+ */
+export function parseAllowedHosts(value, variable = 'SLACK_WEBHOOK_ALLOWED_HOSTS') {
+  if (value == null) return [];
+  const entries = [];
+  for (const [i, raw] of String(value).split(',').entries()) {
+    const entry = raw.trim();
+    if (entry === '') continue;
+    const m = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?)(?::(\d{1,5}))?$/.exec(entry);
+    const port = m?.[2] === undefined ? undefined : Number(m[2]);
+    let hostname;
+    try {
+      if (m) hostname = new URL(`https://${m[1]}`).hostname;
+    } catch {
+      // not a host name; reported below
+    }
+    if (!hostname || (port !== undefined && (port < 1 || port > 65535))) {
+      throw new WebhookUrlError(variable, `entry ${i + 1} is not a host or host:port (e.g. proxy.example.com or 127.0.0.1:8080)`);
+    }
+    entries.push(port === undefined ? { hostname } : { hostname, port });
+  }
+  return entries;
+}
+
+const DEFAULT_PORT = { 'https:': 443, 'http:': 80 };
+
+// An entry without a port allows only the scheme's default port, so that naming "localhost" does
+// not open Lambda's Runtime API (9001) or the Parameters and Secrets extension (2773).
+const matches = (entry, url) =>
+  entry.hostname === url.hostname && (entry.port === undefined ? url.port === '' : entry.port === Number(url.port || DEFAULT_PORT[url.protocol]));
+
+/**
+ * Parses and checks a webhook URL: https to hooks.slack.com or hooks.slack-gov.com on port 443,
+ * or to a host (host:port) in `allowedHosts`; plain http only to a loopback host in `allowedHosts`;
+ * never a user name or password. Errors name `variable` and never show the URL or its parts.
  * @param {string} value
  * @param {string} variable what to call the setting in an error, e.g. "SLACK_WEBHOOK_URL"
+ * @param {{ allowedHosts?: string | { hostname: string, port?: number }[] }} [options]
+ *   allowedHosts: SLACK_WEBHOOK_ALLOWED_HOSTS as given or as parsed by parseAllowedHosts()
  * @returns {URL}
  */
-export function parseWebhookUrl(value, variable = 'SLACK_WEBHOOK_URL') {
+export function parseWebhookUrl(value, variable = 'SLACK_WEBHOOK_URL', { allowedHosts = [] } = {}) {
+  const extra = typeof allowedHosts === 'string' ? parseAllowedHosts(allowedHosts) : allowedHosts;
   if (typeof value !== 'string' || value.trim() === '') throw new WebhookUrlError(variable, 'is empty');
   let url;
   try {
@@ -32,10 +74,20 @@ export function parseWebhookUrl(value, variable = 'SLACK_WEBHOOK_URL') {
     // NOTE: the parser's own message quotes the input; never pass it on.
     throw new WebhookUrlError(variable, 'is not a valid URL');
   }
-  const ok = url.protocol === 'https:' || (url.protocol === 'http:' && isLoopbackHost(url.hostname));
-  if (!ok) {
-    throw new WebhookUrlError(variable, 'must be an https:// URL (plain http is accepted only for localhost, 127.0.0.0/8 and ::1)');
+  if (url.username || url.password) throw new WebhookUrlError(variable, 'must not contain a user name or password');
+  const named = extra.some((entry) => matches(entry, url));
+  if (url.protocol === 'http:' && isLoopbackHost(url.hostname)) {
+    if (named) return url;
+    throw new WebhookUrlError(variable, 'plain http to a loopback host needs that host:port in SLACK_WEBHOOK_ALLOWED_HOSTS');
   }
+  if (url.protocol !== 'https:') {
+    throw new WebhookUrlError(variable, 'must be an https:// URL (plain http only to a loopback host named in SLACK_WEBHOOK_ALLOWED_HOSTS)');
+  }
+  if (named) return url;
+  if (!SLACK_WEBHOOK_HOSTS.includes(url.hostname)) {
+    throw new WebhookUrlError(variable, `its host is not allowed: only ${SLACK_WEBHOOK_HOSTS.join(' and ')}, or a host added to SLACK_WEBHOOK_ALLOWED_HOSTS`);
+  }
+  if (url.port !== '') throw new WebhookUrlError(variable, 'its port is not allowed: only 443, or host:port added to SLACK_WEBHOOK_ALLOWED_HOSTS');
   return url;
 }
 
@@ -63,26 +115,33 @@ export function createRedactor(...urls) {
   };
 }
 
-// RFC 9110's HTTP date: IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT"), and the two obsolete forms
-// ("Sunday, 06-Nov-94 08:49:37 GMT", asctime's "Sun Nov  6 08:49:37 1994").
-const HTTP_DATE = new RegExp(
-  '^(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), \\d{2} [A-Z][a-z]{2} \\d{4} \\d{2}:\\d{2}:\\d{2} GMT' +
-    '|(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day, \\d{2}-[A-Z][a-z]{2}-\\d{2} \\d{2}:\\d{2}:\\d{2} GMT' +
-    '|(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) [A-Z][a-z]{2} [ \\d]\\d \\d{2}:\\d{2}:\\d{2} \\d{4})$',
-);
+// RFC 9110 section 10.2.3: delta-seconds is digits only; an HTTP-date is IMF-fixdate or one of the two
+// obsolete forms. Date.parse alone reads "5, 6" or "1e3" as dates (long past: no wait at all).
+const DAY = '(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)';
+const MONTH = '(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)';
+const HTTP_DATE = [
+  new RegExp(`^${DAY}, \\d{2} ${MONTH} \\d{4} \\d{2}:\\d{2}:\\d{2} GMT$`), // IMF-fixdate
+  new RegExp(`^(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday), \\d{2}-${MONTH}-\\d{2} \\d{2}:\\d{2}:\\d{2} GMT$`), // rfc850
+  new RegExp(`^${DAY} ${MONTH} [ \\d]\\d \\d{2}:\\d{2}:\\d{2} \\d{4}$`), // asctime, UTC
+];
 
-/**
- * Retry-After in milliseconds, read strictly (RFC 9110): delta-seconds (digits only) or an HTTP
- * date. Anything else (`+5`, `5, 6`, `-1`, `1e3`, `1.5`) is undefined, so the normal backoff
- * applies instead of a zero wait.
- */
+/** Retry-After in milliseconds: delta-seconds or an HTTP date; anything else is undefined (normal backoff). */
 export function parseRetryAfter(header, now = Date.now()) {
   if (header == null) return undefined;
   const text = String(header).trim();
-  if (/^\d{1,10}$/.test(text)) return Number(text) * 1000;
-  if (!HTTP_DATE.test(text)) return undefined;
-  const date = Date.parse(text);
+  if (/^\d+$/.test(text)) return Number(text) * 1000;
+  if (!HTTP_DATE.some((re) => re.test(text))) return undefined;
+  const date = Date.parse(/GMT$/.test(text) ? text : `${text} GMT`);
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+/**
+ * The part of Slack's answer worth keeping: redacted first, then cut to 500 characters, so that a
+ * URL straddling the cut cannot leave its first half in a log.
+ * @param {string} text @param {(text: string) => string} redact
+ */
+export function responseExcerpt(text, redact) {
+  return redact(text).slice(0, 500).trim();
 }
 
 const DEFAULTS = {
@@ -149,9 +208,7 @@ export async function deliver(payload, options) {
         signal: AbortSignal.timeout(timeoutMs),
       });
       httpStatus = res.status;
-      // NOTE: redact the whole answer before cutting it: a cut through an echoed URL would leave
-      // a piece of the token that the redactor no longer recognises.
-      response = redact(await res.text()).slice(0, 500).trim();
+      response = responseExcerpt(await res.text(), redact);
       if (res.ok) return done({ status: 'delivered', httpStatus, response });
       problem = `HTTP ${httpStatus}${response ? ` ${response.slice(0, 120)}` : ''}`;
       if (httpStatus === 429) {

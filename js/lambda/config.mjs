@@ -1,7 +1,7 @@
 // The Lambda's settings, read from the environment and checked once, when the module loads.
 // A bad setting throws a ConfigError naming the variable; the webhook URL is never part of a message.
 
-import { parseWebhookUrl } from 'sgnotify/deliver';
+import { parseAllowedHosts, parseWebhookUrl } from 'sgnotify/deliver';
 
 export class ConfigError extends Error {
   constructor(problems) {
@@ -36,7 +36,8 @@ const WEBHOOK_VARIABLES = ['SLACK_WEBHOOK_URL', 'SLACK_WEBHOOK_SSM_PARAMETER', '
 /**
  * @param {Record<string, string|undefined>} env
  * @param {{ formatEvent: Function }} core
- * @returns {{ webhook: null | { variable: string, source: "env"|"ssm"|"secretsmanager", url?: URL, name?: string },
+ * @returns {{ webhook: null | { variable: string, source: "env"|"ssm"|"secretsmanager", url?: URL, name?: string,
+ *     allowedHosts: object[], cacheMs: number },
  *   dryRun: boolean, formatOptions: object, delivery: object }}
  */
 export function readConfig(env, { formatEvent }) {
@@ -89,6 +90,14 @@ export function readConfig(env, { formatEvent }) {
 }
 
 function readWebhook(get, dryRun, problems) {
+  let allowedHosts = [];
+  try {
+    allowedHosts = parseAllowedHosts(get('SLACK_WEBHOOK_ALLOWED_HOSTS'));
+  } catch (err) {
+    problems.push(err.message);
+  }
+  // How long a URL read from SSM / Secrets Manager is used before it is read again (rotation).
+  const cacheMs = (readInt(get, 'SLACK_WEBHOOK_CACHE_SECONDS', { min: 0, max: 86_400 }, problems) ?? 300) * 1000;
   const set = WEBHOOK_VARIABLES.filter((name) => get(name) !== undefined);
   if (set.length > 1) {
     problems.push(`${set.join(', ')}: set only one of them`);
@@ -102,7 +111,7 @@ function readWebhook(get, dryRun, problems) {
   const value = get(variable);
   if (variable === 'SLACK_WEBHOOK_URL') {
     try {
-      return { variable, source: 'env', url: parseWebhookUrl(value, variable) };
+      return { variable, source: 'env', url: parseWebhookUrl(value, variable, { allowedHosts }), allowedHosts, cacheMs };
     } catch (err) {
       problems.push(err.message);
       return null;
@@ -113,7 +122,7 @@ function readWebhook(get, dryRun, problems) {
     problems.push(`${variable}: looks like a URL; give the ${variable === 'SLACK_WEBHOOK_SECRET_ID' ? 'secret id or ARN' : 'parameter name or ARN'} that holds the URL`);
     return null;
   }
-  return { variable, source: variable === 'SLACK_WEBHOOK_SECRET_ID' ? 'secretsmanager' : 'ssm', name: value };
+  return { variable, source: variable === 'SLACK_WEBHOOK_SECRET_ID' ? 'secretsmanager' : 'ssm', name: value, allowedHosts, cacheMs };
 }
 
 function readFlag(value, name, problems) {

@@ -54,6 +54,8 @@ function printMessage(payload, outcome, n, total) {
 async function main() {
   const slack = await startMockSlack();
   process.env.SLACK_WEBHOOK_URL = slack.url;
+  // Plain http to a loopback host is accepted only for the host:port named here.
+  process.env.SLACK_WEBHOOK_ALLOWED_HOSTS = new URL(slack.url).host;
   process.env.ACCOUNT_NAMES ||= JSON.stringify({ 999999999999: 'spotlight-demo', 112233445566: 'panther-demo', 123456789012: 'sandbox' });
   // Short waits so that the demo's rate-limit scene takes a second, not the production defaults.
   process.env.DELIVERY_MAX_WAIT_MS ||= '2000';

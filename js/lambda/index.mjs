@@ -13,7 +13,7 @@ const config = readConfig(process.env, { formatEvent });
 if (config.webhook?.url) addRedactor(createRedactor(config.webhook.url));
 
 const resolveWebhook = config.webhook
-  ? createWebhookResolver(config.webhook, { onUrl: (url) => addRedactor(createRedactor(url)) })
+  ? createWebhookResolver(config.webhook, { onUrl: (url) => addRedactor(createRedactor(url)), log })
   : async () => undefined;
 
 const run = createHandler(config, { formatEvent, resolveWebhook, log, setLogContext });

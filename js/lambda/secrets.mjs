@@ -1,7 +1,10 @@
-// The webhook URL from SSM Parameter Store (SecureString) or Secrets Manager, fetched on the first
-// invocation and kept for the life of the container. A failed fetch is not cached: the next
-// invocation tries again. The AWS SDK v3 clients come with the Lambda Node.js runtime, so they are
-// imported only when needed and are not in the deployment zip.
+// The webhook URL from SSM Parameter Store (SecureString) or Secrets Manager. Read on the first
+// invocation, then again once it is older than SLACK_WEBHOOK_CACHE_SECONDS, and at once when the
+// caller forces it (Slack said the webhook is gone): a rotated webhook reaches warm containers.
+// A failed first read is not cached (the next invocation tries again); a failed re-read keeps the
+// last good URL and is logged. The URL passes the same allowlist as SLACK_WEBHOOK_URL.
+// The AWS SDK v3 clients come with the Lambda Node.js runtime, so they are imported only when
+// needed and are not in the deployment zip.
 
 import { parseWebhookUrl } from 'sgnotify/deliver';
 
@@ -13,32 +16,60 @@ export class WebhookSourceError extends Error {
   }
 }
 
+// After a failed re-read, the last good URL is used this long before the source is asked again,
+// so that an unreachable SSM does not cost every invocation a timeout.
+const RETRY_AFTER_FAILURE_MS = 30_000;
+
 /**
- * @param {{ variable: string, source: "env"|"ssm"|"secretsmanager", url?: URL, name?: string }} webhook
- * @param {{ onUrl?: (url: URL) => void, timeoutMs?: number }} [options] onUrl sees the URL once fetched (to register a redactor)
- * @returns {(remainingMs?: number) => Promise<URL>}
+ * @param {{ variable: string, source: "env"|"ssm"|"secretsmanager", url?: URL, name?: string,
+ *   allowedHosts?: object[], cacheMs?: number }} webhook as readConfig() returns it
+ * @param {{ onUrl?: (url: URL) => void, log?: { info: Function, warn: Function }, timeoutMs?: number, now?: () => number }} [options]
+ *   onUrl sees every distinct URL once, when first read (to register a redactor for it)
+ * @returns {(remainingMs?: number, options?: { force?: boolean }) => Promise<URL>}
  */
-export function createWebhookResolver(webhook, { onUrl, timeoutMs = 5000 } = {}) {
+export function createWebhookResolver(webhook, { onUrl, log, timeoutMs = 5000, now = Date.now } = {}) {
   if (webhook.source === 'env') return async () => webhook.url;
-  let cached;
-  return (remainingMs = Infinity) => {
-    cached ??= fetchUrl(webhook, Math.max(1, Math.floor(Math.min(timeoutMs, remainingMs)))).then(
-      (url) => {
-        onUrl?.(url);
-        return url;
-      },
-      (err) => {
-        cached = undefined;
-        throw err;
-      },
-    );
-    return cached;
+  const cacheMs = webhook.cacheMs ?? 300_000;
+  const seen = new Set();
+  let current; // the last URL read successfully
+  let readAgainAt = 0;
+  let pending; // one read at a time, shared by concurrent callers
+
+  const read = (remainingMs) => {
+    pending ??= fetchUrl(webhook, Math.max(1, Math.floor(Math.min(timeoutMs, remainingMs))))
+      .then(
+        (url) => {
+          if (!seen.has(url.href)) {
+            seen.add(url.href);
+            onUrl?.(url);
+          }
+          if (current && current.href !== url.href) log?.info('webhook URL replaced at its source: using the new one', { variable: webhook.variable });
+          current = url;
+          readAgainAt = now() + cacheMs;
+          return url;
+        },
+        (err) => {
+          if (!current) throw err;
+          readAgainAt = now() + Math.min(cacheMs, RETRY_AFTER_FAILURE_MS);
+          log?.warn('could not read the webhook URL again: keeping the last good one', { variable: webhook.variable, error: err });
+          return current;
+        },
+      )
+      .finally(() => {
+        pending = undefined;
+      });
+    return pending;
+  };
+
+  return (remainingMs = Infinity, { force = false } = {}) => {
+    if (current && !force && now() < readAgainAt) return Promise.resolve(current);
+    return read(remainingMs);
   };
 }
 
 const clients = {};
 
-async function fetchUrl({ variable, source, name }, timeoutMs) {
+async function fetchUrl({ variable, source, name, allowedHosts }, timeoutMs) {
   const abortSignal = AbortSignal.timeout(timeoutMs);
   let text;
   try {
@@ -61,7 +92,7 @@ async function fetchUrl({ variable, source, name }, timeoutMs) {
     throw new WebhookSourceError(variable, `could not read ${what} (${why})`);
   }
   try {
-    return parseWebhookUrl(text, variable);
+    return parseWebhookUrl(text, variable, { allowedHosts });
   } catch (err) {
     const what = source === 'ssm' ? `parameter "${name}"` : `secret "${name}"`;
     throw new WebhookSourceError(variable, `the URL in ${what} ${err.message.slice(variable.length + 2)}`);

@@ -51,6 +51,31 @@ describe('sgnotify preview', () => {
     assert.deepEqual(JSON.parse(r.stdout), formatEvent(mysqlEvent()).messages.map((m) => m.payload));
   });
 
+  test('through a real pipe to a slow reader, 19+ messages arrive whole (stdout drains before exit)', async () => {
+    // A CloudTrail log file made of every real fixture's record: more than 64 KiB of payloads.
+    const records = readdirSync(FIXTURES)
+      .filter((f) => f.endsWith('.json'))
+      .map((f) => JSON.parse(readFileSync(new URL(f, FIXTURES), 'utf8')))
+      .map((e) => (e['detail-type'] ? e.detail : e));
+    const file = join(dir, 'all-fixtures.json');
+    writeFileSync(file, JSON.stringify({ Records: records }));
+    const expected = formatEvent({ Records: records }).messages.map((m) => m.payload);
+    assert.ok(expected.length >= 19, `${expected.length} messages`);
+    const r = await new Promise((resolve) => {
+      const script = 'set -o pipefail; "$0" "$1" preview "$2" | (sleep 0.3; cat)';
+      const child = spawn('bash', ['-c', script, process.execPath, BIN, file], { env: { PATH: process.env.PATH } });
+      child.stdout.setEncoding('utf8'); // chunks may split a multi-byte character
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d) => (stdout += d));
+      child.stderr.on('data', (d) => (stderr += d));
+      child.on('close', (code) => resolve({ code, stdout, stderr }));
+    });
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(Buffer.byteLength(r.stdout) > 65_536, `${Buffer.byteLength(r.stdout)} bytes`);
+    assert.deepEqual(JSON.parse(r.stdout), expected);
+  });
+
   test('options reach the core: --timezone --locale --accounts --max-messages --channel', async () => {
     const accounts = join(dir, 'accounts.json');
     writeFileSync(accounts, JSON.stringify({ 999999999999: 'spotlight-prod' }));
@@ -81,23 +106,6 @@ describe('sgnotify preview', () => {
     assert.match(r.stderr, /error: record 1: /);
   });
 
-  test('a long preview through a slow pipe arrives whole (stdout drains before exit)', async () => {
-    // Every real fixture twice, one message per rule: well over the 64 KiB a pipe holds.
-    const records = readdirSync(FIXTURES).map((f) => JSON.parse(readFileSync(new URL(f, FIXTURES), 'utf8'))).map((e) => e.detail ?? e);
-    const input = JSON.stringify({ Records: [...records, ...records] });
-    const expected = formatEvent(input, { maxMessagesPerEvent: 1000 }).messages.map((m) => m.payload);
-    assert.ok(expected.length >= 19);
-    const file = join(dir, 'long.json');
-    writeFileSync(file, input);
-    // As a user pipes it: the reader starts a second late, after the CLI has written everything.
-    const stdout = execFileSync('bash', ['-c', 'set -o pipefail; "$0" "$1" preview "$2" --max-messages 1000 | { sleep 1; cat; }', process.execPath, BIN, file], {
-      encoding: 'utf8',
-      maxBuffer: 64 << 20,
-    });
-    assert.ok(stdout.length > 65_536, `${stdout.length} bytes`);
-    assert.deepEqual(JSON.parse(stdout), expected);
-  });
-
   test('usage errors exit 2', async () => {
     for (const args of [[], ['frobnicate', MYSQL], ['preview'], ['preview', MYSQL, '--max-messages', 'ten'], ['preview', MYSQL, '--bogus'], ['preview', join(dir, 'missing.json')]]) {
       const r = await cli(args);
@@ -123,7 +131,7 @@ describe('sgnotify send', () => {
   beforeEach(() => slack.reset());
 
   test('posts every payload in order to $SLACK_WEBHOOK_URL', async () => {
-    const r = await cli(['send', MYSQL], { env: { SLACK_WEBHOOK_URL: slack.url } });
+    const r = await cli(['send', MYSQL], { env: { SLACK_WEBHOOK_URL: slack.url, SLACK_WEBHOOK_ALLOWED_HOSTS: new URL(slack.url).host } });
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(slack.payloads, formatEvent(mysqlEvent()).messages.map((m) => m.payload));
     assert.match(r.stderr, /sent 1\/2 \[critical\]/);
@@ -133,7 +141,7 @@ describe('sgnotify send', () => {
 
   test('same delivery code: 429 retried after Retry-After, 404 no_service final, exit 1', async () => {
     slack.setResponder((_, i) => (i === 0 ? { status: 429, headers: { 'retry-after': '0' } } : { status: 404, body: 'no_service' }));
-    const r = await cli(['send', '-'], { env: { SLACK_WEBHOOK_URL: slack.url }, stdin: JSON.stringify(toEventBridge(mysqlEvent())) });
+    const r = await cli(['send', '-'], { env: { SLACK_WEBHOOK_URL: slack.url, SLACK_WEBHOOK_ALLOWED_HOSTS: new URL(slack.url).host }, stdin: JSON.stringify(toEventBridge(mysqlEvent())) });
     assert.equal(r.code, 1);
     assert.equal(slack.requests.length, 3, '429 then 404 for the first message, 404 for the second');
     assert.match(r.stderr, /NOT SENT 1\/2 .*HTTP 404 no_service \(2 attempts/);
@@ -149,6 +157,14 @@ describe('sgnotify send', () => {
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /SLACK_WEBHOOK_URL: must be an https:\/\/ URL/);
     assertNoWebhookSecret(bad.stdout + bad.stderr, remote);
+    const unlisted = await cli(['send', MYSQL], { env: { SLACK_WEBHOOK_URL: slack.url } });
+    assert.equal(unlisted.code, 2);
+    assert.match(unlisted.stderr, /SLACK_WEBHOOK_URL: plain http to a loopback host needs that host:port in SLACK_WEBHOOK_ALLOWED_HOSTS/);
+    assertNoWebhookSecret(unlisted.stdout + unlisted.stderr, slack.url);
+    const badList = await cli(['send', MYSQL], { env: { SLACK_WEBHOOK_URL: slack.url, SLACK_WEBHOOK_ALLOWED_HOSTS: slack.url } });
+    assert.equal(badList.code, 2);
+    assert.match(badList.stderr, /SLACK_WEBHOOK_ALLOWED_HOSTS: entry 1 is not a host or host:port/);
+    assertNoWebhookSecret(badList.stdout + badList.stderr, slack.url);
     assert.equal(slack.requests.length, 0);
   });
 });

@@ -27,6 +27,16 @@ const CASES = [
   ['MAX_MESSAGES_PER_EVENT zero', { SLACK_WEBHOOK_URL: SECRET_URL, MAX_MESSAGES_PER_EVENT: '0' }, /MAX_MESSAGES_PER_EVENT: must be a whole number/],
   ['DRY_RUN neither 1 nor 0', { SLACK_WEBHOOK_URL: SECRET_URL, DRY_RUN: 'maybe' }, /DRY_RUN: must be 1 or 0/],
   ['DELIVERY_TIMEOUT_MS not a number', { SLACK_WEBHOOK_URL: SECRET_URL, DELIVERY_TIMEOUT_MS: 'soon' }, /DELIVERY_TIMEOUT_MS: must be a whole number/],
+  // Issue 10: only Slack's own hosts unless SLACK_WEBHOOK_ALLOWED_HOSTS names another.
+  ['https to the instance metadata address', { SLACK_WEBHOOK_URL: SECRET_URL.replace('hooks.slack.com', '169.254.169.254') }, /SLACK_WEBHOOK_URL: its host is not allowed/],
+  ['https to any other host', { SLACK_WEBHOOK_URL: SECRET_URL.replace('hooks.slack.com', 'hooks.example.com') }, /SLACK_WEBHOOK_URL: its host is not allowed/],
+  ['user-info in the URL', { SLACK_WEBHOOK_URL: SECRET_URL.replace('https://', 'https://user:pass@') }, /SLACK_WEBHOOK_URL: must not contain a user name or password/],
+  ['a port other than 443', { SLACK_WEBHOOK_URL: SECRET_URL.replace('hooks.slack.com', 'hooks.slack.com:8443') }, /SLACK_WEBHOOK_URL: its port is not allowed/],
+  ['http to the Lambda Runtime API port', { SLACK_WEBHOOK_URL: SECRET_URL.replace('https://hooks.slack.com', 'http://127.0.0.1:9001') }, /SLACK_WEBHOOK_URL: plain http to a loopback host needs that host:port/],
+  ['loopback named, but another port', { SLACK_WEBHOOK_URL: SECRET_URL.replace('https://hooks.slack.com', 'http://localhost:2773'), SLACK_WEBHOOK_ALLOWED_HOSTS: 'localhost:8080' }, /SLACK_WEBHOOK_URL: plain http to a loopback host needs/],
+  ['SLACK_WEBHOOK_ALLOWED_HOSTS with a URL in it', { SLACK_WEBHOOK_URL: SECRET_URL, SLACK_WEBHOOK_ALLOWED_HOSTS: 'proxy.example.com,https://proxy.example.net' }, /SLACK_WEBHOOK_ALLOWED_HOSTS: entry 2 is not a host or host:port/],
+  ['SLACK_WEBHOOK_CACHE_SECONDS negative', { SLACK_WEBHOOK_SSM_PARAMETER: '/sgnotify/webhook', SLACK_WEBHOOK_CACHE_SECONDS: '-1' }, /SLACK_WEBHOOK_CACHE_SECONDS: must be a whole number from 0 to 86400/],
+  ['SLACK_WEBHOOK_CACHE_SECONDS not a number', { SLACK_WEBHOOK_SECRET_ID: 'sgnotify/webhook', SLACK_WEBHOOK_CACHE_SECONDS: '5m' }, /SLACK_WEBHOOK_CACHE_SECONDS: must be a whole number/],
 ];
 
 describe('bad configuration fails the start', () => {
@@ -57,7 +67,7 @@ describe('good configuration', () => {
   after(() => slack.close());
 
   test('empty variables count as unset (CloudFormation passes optional parameters as "")', async () => {
-    const env = { SLACK_WEBHOOK_URL: slack.url, SLACK_WEBHOOK_SSM_PARAMETER: '', SLACK_WEBHOOK_SECRET_ID: ' ', TIMEZONE: '', LOCALE: '', ACCOUNT_NAMES: '', MAX_MESSAGES_PER_EVENT: '', DRY_RUN: '' };
+    const env = { SLACK_WEBHOOK_URL: slack.url, SLACK_WEBHOOK_ALLOWED_HOSTS: new URL(slack.url).host, SLACK_WEBHOOK_CACHE_SECONDS: '', SLACK_WEBHOOK_SSM_PARAMETER: '', SLACK_WEBHOOK_SECRET_ID: ' ', TIMEZONE: '', LOCALE: '', ACCOUNT_NAMES: '', MAX_MESSAGES_PER_EVENT: '', DRY_RUN: '' };
     const r = await invokeInChild({ env, events: [snsEvent([fixture('panther__AuthorizeSecurityGroupEgress__1')])] });
     assert.equal(r.results[0].result?.delivered, 1, JSON.stringify(r.results));
     assertNoWebhookSecret(r.output, slack.url);
@@ -65,15 +75,15 @@ describe('good configuration', () => {
 
   test('COLOR_SCHEME=action reaches the core: a revoke is posted with the red bar', async () => {
     slack.reset();
-    const r = await invokeInChild({ env: { SLACK_WEBHOOK_URL: slack.url, COLOR_SCHEME: 'action' }, events: [snsEvent([fixture('aws-spotlight__RevokeSecurityGroupEgress__1')])] });
+    const r = await invokeInChild({ env: { SLACK_WEBHOOK_URL: slack.url, SLACK_WEBHOOK_ALLOWED_HOSTS: new URL(slack.url).host, COLOR_SCHEME: 'action' }, events: [snsEvent([fixture('aws-spotlight__RevokeSecurityGroupEgress__1')])] });
     assert.ok(r.results[0].result?.delivered >= 1, JSON.stringify(r.results));
     const bars = slack.payloads.map((p) => p.attachments[0].color);
     assert.ok(bars.length >= 1 && bars.every((c) => c === '#eb4034'), bars.join(', '));
   });
 
-  test('loopback http variants are accepted: localhost and 127.0.0.0/8', async () => {
-    for (const url of [slack.url.replace('127.0.0.1', 'localhost')]) {
-      const r = await invokeInChild({ env: { SLACK_WEBHOOK_URL: url }, events: [] });
+  test('loopback http is accepted for the host:port named in SLACK_WEBHOOK_ALLOWED_HOSTS: localhost and 127.0.0.0/8', async () => {
+    for (const url of [slack.url, slack.url.replace('127.0.0.1', 'localhost'), slack.url.replace('127.0.0.1', '127.0.0.2')]) {
+      const r = await invokeInChild({ env: { SLACK_WEBHOOK_URL: url, SLACK_WEBHOOK_ALLOWED_HOSTS: `proxy.example.com, ${new URL(url).host}` }, events: [] });
       assert.deepEqual(r.results, [], `no import error for ${new URL(url).hostname}`);
     }
   });

@@ -20,7 +20,7 @@ const ROOT_EB = fixture('sg-change-alerting__AuthorizeSecurityGroupIngress__1');
 describe('handler', () => {
   let slack;
   const run = (events, { env = {}, timeoutMs } = {}) =>
-    invokeInChild({ env: { SLACK_WEBHOOK_URL: slack.url, ...FAST, ...env }, events, timeoutMs });
+    invokeInChild({ env: { SLACK_WEBHOOK_URL: slack.url, SLACK_WEBHOOK_ALLOWED_HOSTS: new URL(slack.url).host, ...FAST, ...env }, events, timeoutMs });
   const checkNoSecret = (r) => assertNoWebhookSecret(r.output, slack.url);
 
   before(async () => (slack = await startMockSlack()));
@@ -116,7 +116,7 @@ describe('handler', () => {
     const dead = await startMockSlack();
     const url = dead.url;
     await dead.close();
-    const r = await invokeInChild({ env: { SLACK_WEBHOOK_URL: url, ...FAST }, events: [toEventBridge(EGRESS)] });
+    const r = await invokeInChild({ env: { SLACK_WEBHOOK_URL: url, SLACK_WEBHOOK_ALLOWED_HOSTS: new URL(url).host, ...FAST }, events: [toEventBridge(EGRESS)] });
     assertNoWebhookSecret(r.output, url);
     assert.match(r.results[0].error.message, /ECONNREFUSED.*gave up after 3 attempts/);
   });

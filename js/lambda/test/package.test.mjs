@@ -41,7 +41,7 @@ test('the zip holds the handler and the package, nothing else', () => {
 test('invoked from the unzipped folder: SNS delivered, SQS partial batch works', async () => {
   const sns = snsEvent([fixture('aws-spotlight__AuthorizeSecurityGroupIngress__1')]);
   const sqs = sqsEvent([fixture('panther__AuthorizeSecurityGroupEgress__1'), 'garbage']);
-  const r = await invokeInChild({ dir, cwd: dir, env: { SLACK_WEBHOOK_URL: slack.url, TIMEZONE: 'Asia/Seoul' }, events: [sns, sqs] });
+  const r = await invokeInChild({ dir, cwd: dir, env: { SLACK_WEBHOOK_URL: slack.url, SLACK_WEBHOOK_ALLOWED_HOSTS: new URL(slack.url).host, TIMEZONE: 'Asia/Seoul' }, events: [sns, sqs] });
   assert.equal(r.results[0].result?.delivered, 2, JSON.stringify(r.results) + r.stderr);
   assert.deepEqual(r.results[1].result, { batchItemFailures: [{ itemIdentifier: sqs.Records[1].messageId }] });
   assert.equal(slack.requests.length, 3);
@@ -51,7 +51,7 @@ test('invoked from the unzipped folder: SNS delivered, SQS partial batch works',
 });
 
 test('from the unzipped folder, a bad setting still fails the start by name', async () => {
-  const r = await invokeInChild({ dir, cwd: dir, env: { SLACK_WEBHOOK_URL: slack.url, LOCALE: 'xx' }, events: [] });
+  const r = await invokeInChild({ dir, cwd: dir, env: { SLACK_WEBHOOK_URL: slack.url, SLACK_WEBHOOK_ALLOWED_HOSTS: new URL(slack.url).host, LOCALE: 'xx' }, events: [] });
   assert.match(r.results[0]?.importError?.message ?? '', /LOCALE: /);
   assertNoWebhookSecret(r.output, slack.url);
 });
