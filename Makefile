@@ -133,6 +133,12 @@ tools-moto:
 test-lambda: package tools-js tools-moto
 	cd js && node --test --test-timeout=90000 lambda/test/*.test.mjs
 
+# A benchmark, not part of `make test` (a few minutes): the real handler against a local Slack
+# that enforces its rate limit, and moto's SQS and DynamoDB; prints the table of js/lambda/README.md.
+.PHONY: loadtest
+loadtest: build tools-js tools-moto
+	cd js && node lambda/loadtest/run.mjs
+
 # ---- deploy templates (js/lambda/template.yaml, js/lambda/member-account.yaml) -----------
 .PHONY: test-deploy tools-cfn-lint
 # cfn-lint 1.x: the linter, and the YAML loader the tests read the templates with.
