@@ -27,10 +27,10 @@ function captureLog() {
 
 const FAST = { DELIVERY_RETRY_BASE_MS: '20', DELIVERY_MAX_ATTEMPTS: '3', DELIVERY_SAFETY_MARGIN_MS: '300' };
 
-function makeHandler(env, { resolveWebhook, stateStore } = {}) {
+function makeHandler(env, { resolveWebhook, stateStore, format = formatEvent } = {}) {
   const config = readConfig({ ...FAST, ...env }, { formatEvent });
   const { lines, log } = captureLog();
-  const handler = createHandler(config, { formatEvent, resolveWebhook: resolveWebhook ?? (async () => config.webhook?.url), log, stateStore });
+  const handler = createHandler(config, { formatEvent: format, resolveWebhook: resolveWebhook ?? (async () => config.webhook?.url), log, stateStore });
   return { handler, lines, config };
 }
 
@@ -234,6 +234,34 @@ describe('delivery at scale', () => {
     await assert.rejects(handler(toEventBridge(ONE[0]), lambdaContext(10_000)), /HTTP 410 gone/);
     assert.equal(slack.requests.length, 1);
     assert.deepEqual(calls, [undefined, { force: true, destination: 'default' }]);
+  });
+
+  test('destinations: each has its webhook (read through the resolver once) and its own pace', async () => {
+    const other = await startMockSlack({ rateLimit: { perSecond: 1, burst: 2 } });
+    slack.setRateLimit({ perSecond: 1, burst: 2 });
+    try {
+      const calls = [];
+      const resolveWebhook = async (ms, o) => (calls.push(o), new URL(o?.destination === 'ops' ? other.url : slack.url));
+      // The core gives every message `destination` once routing exists; here every other one goes
+      // to "ops" (by event id: the handler formats each SQS record alone).
+      const ops = new Set(ONE.filter((_, i) => i % 2).map((e) => e.eventID ?? e.detail?.eventID));
+      const format = (e, opts) => {
+        const r = formatEvent(e, opts);
+        for (const m of r.messages) m.destination = ops.has(m.eventId) ? 'ops' : 'default';
+        return r;
+      };
+      const { handler } = makeHandler({ SLACK_WEBHOOK_URL: slack.url, SLACK_MAX_PER_SECOND: '1' }, { resolveWebhook, format });
+      const event = sqsEvent(ONE.slice(0, 4));
+      const started = Date.now();
+      assert.deepEqual(await handler(event, lambdaContext(10_000)), { batchItemFailures: [] });
+      assert.ok(Date.now() - started < 900, `${Date.now() - started} ms: two posts to each webhook fit in each one's burst, no waiting on the other`);
+      assert.deepEqual(calls, [undefined, { destination: 'ops' }]);
+      const texts = format(event).messages.map((m) => [m.destination, m.payload.text]);
+      assert.deepEqual(slack.delivered.map((r) => r.body.text), texts.filter(([d]) => d === 'default').map(([, t]) => t));
+      assert.deepEqual(other.delivered.map((r) => r.body.text), texts.filter(([d]) => d === 'ops').map(([, t]) => t));
+    } finally {
+      await other.close();
+    }
   });
 
   test('settings: bad SLACK_MAX_PER_SECOND, STATE_TABLE and a MAX_MESSAGES_PER_EVENT the rate cannot post in time fail the import', () => {
