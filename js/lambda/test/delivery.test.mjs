@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { formatEvent } from 'sgnotify';
 import { CreateTableCommand, DeleteItemCommand, DynamoDBClient, GetItemCommand, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { startMockSlack, MOCK_WEBHOOK_PATH } from '../mock-slack.mjs';
-import { fixture, lambdaContext, sqsEvent, toEventBridge } from '../fixtures.mjs';
+import { fixture, lambdaContext, snsEvent, sqsEvent, toEventBridge } from '../fixtures.mjs';
 import { readConfig } from '../config.mjs';
 import { createHandler, fallbackPayload } from '../notify.mjs';
 import { createPacer } from '../pacing.mjs';
@@ -146,6 +146,27 @@ describe('delivery at scale', () => {
     const mark = await item(key);
     assert.equal(mark.state.S, 'delivered');
     assert.ok(Number(mark.expiresAt.N) > Date.now() / 1000 + 14 * 86400, 'kept longer than SQS keeps a message');
+  });
+
+  test('an event larger than one invocation can post finishes over retries, each message once', async () => {
+    const event = snsEvent([TWO, ...ONE, fixture('aws-spotlight__RevokeSecurityGroupEgress__1')]);
+    const n = formatEvent(event).messages.length;
+    assert.ok(n >= 9, `${n} messages`);
+    const results = [];
+    // Lambda's async retries, each on a new instance: 2.5 s at 2/s posts about four messages.
+    for (let attempt = 0; attempt < 5 && !results.at(-1)?.ok; attempt += 1) {
+      const { handler } = makeHandler({ SLACK_WEBHOOK_URL: slack.url, SLACK_MAX_PER_SECOND: '2', STATE_TABLE: TABLE });
+      try {
+        results.push({ ok: true, counts: await handler(event, lambdaContext(2500, `attempt-${attempt}`)) });
+      } catch (err) {
+        results.push({ ok: false, message: err.message });
+      }
+    }
+    assert.ok(results.length >= 3, `needed ${results.length} invocation(s)`);
+    assert.equal(results.at(-1).ok, true, JSON.stringify(results));
+    assert.match(results[0].message, /not delivered \(no time left to send\)/);
+    assert.deepEqual(slack.delivered.map((r) => r.body), formatEvent(event).messages.map((m) => m.payload), 'each once, in order');
+    assert.equal(slack.requests.length, n);
   });
 
   test('a retryable failure releases the claim at once, so the retry posts it', async () => {
