@@ -179,6 +179,15 @@ async function sendAll(messages, run, where) {
 async function sendOne(m, key, run) {
   const destination = m.destination ?? 'default';
   if (run.stopped) return { status: 'failed', attempts: 0, ms: 0, reason: 'no time left to send' };
+  if (!run.urls.has(destination)) {
+    // Another destination's webhook (routing): read once per invocation, through the same resolver.
+    try {
+      run.urls.set(destination, await run.resolveWebhook(run.deadline - Date.now(), { destination }));
+    } catch (err) {
+      return { status: 'failed', attempts: 0, ms: 0, reason: `no webhook for destination "${destination}": ${err?.message ?? err}` };
+    }
+  }
+  if (!run.urls.get(destination)) return { status: 'failed', attempts: 0, ms: 0, reason: `no webhook for destination "${destination}"` };
   let claimed = false;
   let stateError;
   if (run.state && key) {
@@ -188,19 +197,6 @@ async function sendOne(m, key, run) {
     // The table cannot say whether it went out: post anyway, a rare duplicate beats a lost alert.
     if (c === 'unavailable') stateError = run.state.lastError;
     claimed = c === 'claimed';
-  }
-  if (!run.urls.has(destination)) {
-    // Another destination's webhook (routing): read once per invocation, through the same resolver.
-    try {
-      run.urls.set(destination, await run.resolveWebhook(run.deadline - Date.now(), { destination }));
-    } catch (err) {
-      if (claimed) await run.state.release(key);
-      return { status: 'failed', attempts: 0, ms: 0, reason: `no webhook for destination "${destination}": ${err?.message ?? err}` };
-    }
-  }
-  if (!run.urls.get(destination)) {
-    if (claimed) await run.state.release(key);
-    return { status: 'failed', attempts: 0, ms: 0, reason: `no webhook for destination "${destination}"` };
   }
   let o = await post(m.payload, destination, run, true);
   if (o.status === 'failed' && o.permanent && isRevokedWebhook(o)) o = await retryWithRotatedWebhook(o, m.payload, destination, run);
