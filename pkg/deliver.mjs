@@ -78,6 +78,8 @@ const DEFAULTS = {
   baseDelayMs: 500, // first backoff step; doubles per attempt
   maxDelayMs: 30_000, // cap on any single wait, Retry-After included
   minAttemptMs: 200, // an attempt with less time left than this is not started
+  maxRateLimited: 20, // 429s do not use up attempts; this bounds them when there is no deadline
+  rateLimitJitterMs: 1000, // at most this much is added to a Retry-After, so instances do not retry in lockstep
 };
 
 function describeError(err, timeoutMs) {
@@ -102,6 +104,9 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
  * @param {number} [options.deadline] epoch ms after which no attempt starts and no wait ends
  * @param {number} [options.timeoutMs] @param {number} [options.maxAttempts]
  * @param {number} [options.baseDelayMs] @param {number} [options.maxDelayMs]
+ * @param {(latest: number) => Promise<boolean>} [options.beforeAttempt] waits for the pacer before each
+ *   POST; false means no slot before `latest` (epoch ms), and the payload is not sent
+ * @param {(waitMs: number) => void} [options.onRateLimited] told of every 429 and the wait chosen
  * @returns {Promise<{status: "delivered"|"failed", attempts: number, ms: number, httpStatus?: number,
  *   response?: string, reason?: string, permanent?: boolean, retries: object[]}>}
  */
@@ -113,14 +118,18 @@ export async function deliver(payload, options) {
   const started = Date.now();
   const retries = [];
   let attempts = 0;
+  let rateLimited = 0;
   const done = (fields) => ({ attempts, ms: Date.now() - started, retries, ...fields });
 
   for (;;) {
-    const left = o.deadline - Date.now();
-    if (left < o.minAttemptMs) {
+    if (o.deadline - Date.now() < o.minAttemptMs) {
+      return done({ status: 'failed', reason: attempts ? `out of time after ${attempts} attempt(s): ${retries.at(-1)?.problem}` : 'no time left to send' });
+    }
+    if (o.beforeAttempt && !(await o.beforeAttempt(o.deadline - o.minAttemptMs))) {
       return done({ status: 'failed', reason: attempts ? `out of time after ${attempts} attempt(s): ${retries.at(-1)?.problem}` : 'no time left to send' });
     }
     attempts += 1;
+    const left = o.deadline - Date.now();
     // NOTE: AbortSignal.timeout() throws on a fractional delay, and deadlines can be fractional.
     const timeoutMs = Math.max(1, Math.floor(Math.min(o.timeoutMs, left)));
     let problem;
@@ -153,11 +162,20 @@ export async function deliver(payload, options) {
       problem = redact(describeError(err, timeoutMs));
     }
 
-    if (attempts >= o.maxAttempts) {
+    // A 429 is Slack pacing us, not a failure: it does not use up an attempt while time remains.
+    if (httpStatus === 429) rateLimited += 1;
+    const failures = attempts - rateLimited;
+    if (failures >= o.maxAttempts || rateLimited > o.maxRateLimited) {
       return done({ status: 'failed', httpStatus, response, reason: `${problem} (gave up after ${attempts} attempts)` });
     }
-    const step = Math.min(o.maxDelayMs, o.baseDelayMs * 2 ** (attempts - 1));
-    waitMs = Math.min(o.maxDelayMs, waitMs ?? Math.round(step / 2 + (o.random() * step) / 2));
+    if (httpStatus === 429) {
+      // Every instance told "1 s" would come back in the same millisecond: spread them out.
+      waitMs = Math.min(o.maxDelayMs, (waitMs ?? o.baseDelayMs) + Math.round(o.random() * o.rateLimitJitterMs));
+      o.onRateLimited?.(waitMs);
+    } else {
+      const step = Math.min(o.maxDelayMs, o.baseDelayMs * 2 ** (failures - 1));
+      waitMs = Math.round(step / 2 + (o.random() * step) / 2);
+    }
     retries.push({ attempt: attempts, problem, waitMs });
     if (Date.now() + waitMs + o.minAttemptMs > o.deadline) {
       return done({ status: 'failed', httpStatus, response, reason: `${problem} (no time left to wait ${waitMs} ms and retry; ${attempts} attempt(s))` });

@@ -37,7 +37,8 @@ const WEBHOOK_VARIABLES = ['SLACK_WEBHOOK_URL', 'SLACK_WEBHOOK_SSM_PARAMETER', '
  * @param {Record<string, string|undefined>} env
  * @param {{ formatEvent: Function }} core
  * @returns {{ webhook: null | { variable: string, source: "env"|"ssm"|"secretsmanager", url?: URL, name?: string },
- *   dryRun: boolean, formatOptions: object, delivery: object }}
+ *   dryRun: boolean, formatOptions: object, delivery: object,
+ *   scale: { perSecond: number, burst: number, stateTable?: string } }}
  */
 export function readConfig(env, { formatEvent }) {
   const problems = [];
@@ -82,9 +83,33 @@ export function readConfig(env, { formatEvent }) {
     safetyMarginMs: readInt(get, 'DELIVERY_SAFETY_MARGIN_MS', { min: 0, max: 60_000 }, problems) ?? 1000,
   };
 
+  const scale = readScale(get, problems);
+  // Lambda's longest timeout at this rate bounds what one invocation can ever post.
+  if (maxMessages !== undefined && maxMessages / scale.perSecond > 840) {
+    problems.push(`MAX_MESSAGES_PER_EVENT: ${maxMessages} messages at SLACK_MAX_PER_SECOND=${scale.perSecond} take longer than Lambda's 15-minute limit; lower it to ${Math.floor(840 * scale.perSecond)} or less`);
+  }
+
   checkWithCore(formatEvent, formatOptions, problems);
   if (problems.length) throw new ConfigError(problems);
-  return { webhook, dryRun, formatOptions, delivery };
+  return { webhook, dryRun, formatOptions, delivery, scale };
+}
+
+// ---- delivery at organisation scale (issue 9): pacing and the exactly-once state table ----
+function readScale(get, problems) {
+  let perSecond = 1;
+  const rate = get('SLACK_MAX_PER_SECOND');
+  if (rate !== undefined) {
+    const n = Number(rate);
+    if (!/^\d+(\.\d+)?$/.test(rate) || !(n >= 0.1 && n <= 100)) problems.push(`SLACK_MAX_PER_SECOND: must be a number from 0.1 to 100 (got "${rate.slice(0, 20)}")`);
+    else perSecond = n;
+  }
+  const stateTable = get('STATE_TABLE');
+  // DynamoDB's rule for table names; an ARN is accepted too (the SDK takes either).
+  if (stateTable !== undefined && !/^[A-Za-z0-9_.-]{3,255}$/.test(stateTable) && !/^arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:\d{12}:table\/[A-Za-z0-9_.-]{3,255}$/.test(stateTable)) {
+    problems.push(`STATE_TABLE: not a DynamoDB table name or ARN (got "${stateTable.slice(0, 40)}")`);
+  }
+  // Slack tolerates a short burst above its rate; two posts at once, then the steady rate.
+  return { perSecond, burst: Math.max(2, Math.ceil(perSecond)), stateTable };
 }
 
 function readWebhook(get, dryRun, problems) {

@@ -2,7 +2,14 @@
 // per message outcome, and turn the outcome into what the event source understands (resolve, throw,
 // or an SQS partial batch response).
 
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { deliver } from 'sgnotify/deliver';
+import { createPacer } from './pacing.mjs';
+import { createStateStore, messageKeys } from './state.mjs';
+
+/** A message is not started with less time than this before the deadline: it comes back instead. */
+export const MIN_POST_MS = 1000;
 
 /** Thrown when something was not delivered or a record was unusable, so the event is retried / kept in a DLQ. */
 export class DeliveryError extends Error {
@@ -15,21 +22,42 @@ export class DeliveryError extends Error {
 
 /**
  * @param {ReturnType<import('./config.mjs').readConfig>} config
- * @param {{ formatEvent: Function, resolveWebhook: (remainingMs?: number) => Promise<URL|undefined>,
- *   log: typeof import('./log.mjs').log, setLogContext?: Function }} deps
+ * @param {{ formatEvent: Function,
+ *   resolveWebhook: (remainingMs?: number, options?: { force?: boolean, destination?: string }) => Promise<URL|undefined>,
+ *   log: typeof import('./log.mjs').log, setLogContext?: Function, stateStore?: ReturnType<typeof createStateStore> }} deps
  */
-export function createHandler(config, { formatEvent, resolveWebhook, log, setLogContext }) {
+export function createHandler(config, { formatEvent, resolveWebhook, log, setLogContext, stateStore }) {
   const { safetyMarginMs, ...deliveryOptions } = config.delivery;
+  const scale = config.scale ?? { perSecond: 1, burst: 2 };
+  // One pacer per container: it remembers the posts of earlier invocations of this instance.
+  const pacer = createPacer(scale);
+  const instance = randomUUID();
+  let owner = instance;
+  const state = stateStore ?? (scale.stateTable ? createStateStore({ tableName: scale.stateTable, owner: () => owner }) : undefined);
 
   return async function handler(event, context) {
     setLogContext?.(context?.awsRequestId ? { requestId: context.awsRequestId } : {});
+    owner = `${instance}:${context?.awsRequestId ?? randomUUID()}`;
     const remaining = typeof context?.getRemainingTimeInMillis === 'function' ? context.getRemainingTimeInMillis() : Infinity;
     // Read once: the budget is fixed at the start. The margin shrinks for short timeouts so that
     // a 3 s function still gets most of its time for Slack.
     const margin = Math.min(safetyMarginMs, Math.floor(remaining / 10));
     const deadline = Date.now() + remaining - margin;
     const url = config.dryRun ? undefined : await resolveWebhook(remaining - margin);
-    const run = { config, deliveryOptions: { ...deliveryOptions, url, deadline }, formatEvent, log };
+    const run = {
+      config,
+      formatEvent,
+      log,
+      resolveWebhook,
+      pacer,
+      state,
+      deadline,
+      // The invocation cannot outlive its timeout: after that (and a little clock skew) its claims are free.
+      claimUntil: Date.now() + (Number.isFinite(remaining) ? remaining : 900_000) + 5000,
+      urls: new Map([['default', url]]),
+      deliveryOptions: { ...deliveryOptions, deadline },
+      stopped: false,
+    };
     return isSqsEvent(event) ? handleSqs(event, run) : handleEvent(event, run);
   };
 }
@@ -56,6 +84,8 @@ async function handleEvent(event, run) {
   const counts = {
     messages: formatted.messages.length,
     delivered: outcomes.filter((o) => o.status === 'delivered').length,
+    fallback: outcomes.filter((o) => o.status === 'fallback').length,
+    alreadyDelivered: outcomes.filter((o) => o.status === 'already-delivered').length,
     dryRun: outcomes.filter((o) => o.status === 'dry-run').length,
     failed: failed.length,
     skipped: formatted.skipped.length,
@@ -75,7 +105,7 @@ async function handleEvent(event, run) {
 async function handleSqs(event, run) {
   const { log } = run;
   const batchItemFailures = [];
-  const counts = { records: event.Records.length, messages: 0, delivered: 0, dryRun: 0, failed: 0, skipped: 0, badRecords: 0 };
+  const counts = { records: event.Records.length, messages: 0, delivered: 0, fallback: 0, alreadyDelivered: 0, dryRun: 0, failed: 0, skipped: 0, badRecords: 0 };
   for (const [index, record] of event.Records.entries()) {
     const messageId = record.messageId;
     let formatted;
@@ -91,6 +121,8 @@ async function handleSqs(event, run) {
 
     counts.messages += formatted.messages.length;
     counts.delivered += outcomes.filter((o) => o.status === 'delivered').length;
+    counts.fallback += outcomes.filter((o) => o.status === 'fallback').length;
+    counts.alreadyDelivered += outcomes.filter((o) => o.status === 'already-delivered').length;
     counts.dryRun += outcomes.filter((o) => o.status === 'dry-run').length;
     const failed = outcomes.filter((o) => o.status === 'failed').length;
     counts.failed += failed;
@@ -104,13 +136,15 @@ async function handleSqs(event, run) {
 
 async function sendAll(messages, run, where) {
   const outcomes = [];
-  for (const m of messages) {
+  const keys = run.state ? messageKeys(messages) : [];
+  for (const [i, m] of messages.entries()) {
     const about = {
       eventId: m.eventId,
       eventName: m.eventName,
       severity: m.severity,
       rule: m.summary,
       ...(m.ruleIds?.length ? { ruleIds: m.ruleIds } : {}),
+      ...(m.destination && m.destination !== 'default' ? { destination: m.destination } : {}),
       ...(where.messageId !== undefined ? { messageId: where.messageId, index: where.index } : { index: m.index }),
     };
     if (run.config.dryRun) {
@@ -118,7 +152,7 @@ async function sendAll(messages, run, where) {
       outcomes.push({ status: 'dry-run' });
       continue;
     }
-    const o = await deliver(m.payload, run.deliveryOptions);
+    const o = await sendOne(m, m.eventId ? keys[i] : undefined, run);
     const fields = {
       ...about,
       status: o.status,
@@ -128,13 +162,113 @@ async function sendAll(messages, run, where) {
       ...(o.status !== 'delivered' && o.response ? { slackResponse: o.response } : {}),
       ...(o.reason ? { reason: o.reason } : {}),
       ...(o.permanent ? { permanent: true } : {}),
-      ...(o.retries.length ? { retries: o.retries } : {}),
+      ...(o.rotated ? { rotated: true } : {}),
+      ...(o.retries?.length ? { retries: o.retries } : {}),
+      ...(o.stateError ? { stateError: o.stateError } : {}),
     };
     if (o.status === 'delivered') run.log.info('slack message delivered', fields);
+    else if (o.status === 'already-delivered') run.log.info('already delivered by an earlier attempt: not posted again', fields);
+    else if (o.status === 'fallback') run.log.error('slack rejected the message; a plain-text fallback was posted instead', fields);
     else run.log.error('slack message not delivered', fields);
     outcomes.push(o);
   }
   return outcomes;
+}
+
+// One message: claim its key, post it (paced), and settle the claim by what happened.
+async function sendOne(m, key, run) {
+  const destination = m.destination ?? 'default';
+  if (run.stopped) return { status: 'failed', attempts: 0, ms: 0, reason: 'no time left to send' };
+  let claimed = false;
+  let stateError;
+  if (run.state && key) {
+    const c = await run.state.claim(key, run.claimUntil);
+    if (c === 'delivered') return { status: 'already-delivered', attempts: 0, ms: 0 };
+    if (c === 'busy') return { status: 'failed', attempts: 0, ms: 0, reason: 'claimed by another invocation that is posting it (or died: its claim expires with that invocation\'s timeout)' };
+    // The table cannot say whether it went out: post anyway, a rare duplicate beats a lost alert.
+    if (c === 'unavailable') stateError = run.state.lastError;
+    claimed = c === 'claimed';
+  }
+  let o = await post(m.payload, destination, run, true);
+  if (o.status === 'failed' && o.permanent && isRevokedWebhook(o)) o = await retryWithRotatedWebhook(o, m.payload, destination, run);
+  if (o.status === 'failed' && o.permanent && o.httpStatus === 400) o = await postFallback(o, m, destination, run);
+  if (claimed) {
+    if (o.status === 'delivered' || o.status === 'fallback') {
+      if (!(await run.state.markDelivered(key))) stateError = run.state.lastError;
+    } else {
+      await run.state.release(key);
+    }
+  }
+  return stateError ? { ...o, stateError } : o;
+}
+
+// `first`: a new message needs MIN_POST_MS left at its paced start; once one cannot get that, no
+// further message starts in this invocation (what is left comes back through the retry).
+function post(payload, destination, run, first) {
+  let starting = first;
+  return deliver(payload, {
+    ...run.deliveryOptions,
+    url: run.urls.get(destination) ?? run.urls.get('default'),
+    beforeAttempt: async (latest) => {
+      const wait = run.pacer.reserve(destination, starting ? run.deadline - MIN_POST_MS : latest);
+      if (wait === undefined) {
+        if (starting) run.stopped = true;
+        return false;
+      }
+      starting = false;
+      if (wait > 0) await sleep(wait);
+      return true;
+    },
+    onRateLimited: (ms) => run.pacer.pause(destination, ms),
+  });
+}
+
+// A webhook Slack says is gone (revoked, uninstalled, rotated): read the source again, and if it
+// now holds another URL, retry this message once with it (issue 10).
+const isRevokedWebhook = (o) => o.httpStatus === 410 || (o.httpStatus === 404 && /no_service/.test(o.response ?? '')) || (o.httpStatus === 403 && /invalid_token/.test(o.response ?? ''));
+
+async function retryWithRotatedWebhook(o, payload, destination, run) {
+  let fresh;
+  try {
+    fresh = await run.resolveWebhook(run.deadline - Date.now(), { force: true, destination });
+  } catch (err) {
+    run.log.warn('could not read the webhook again after Slack refused it', { destination, error: err?.message });
+    return o;
+  }
+  const current = run.urls.get(destination) ?? run.urls.get('default');
+  if (!fresh || String(fresh) === String(current)) return o;
+  run.urls.set(destination, fresh);
+  run.log.info('webhook replaced at its source: retrying once with the new one', { destination, httpStatus: o.httpStatus });
+  const again = await post(payload, destination, run, false);
+  return { ...again, attempts: o.attempts + again.attempts, ms: o.ms + again.ms, retries: [...o.retries, ...again.retries], rotated: true };
+}
+
+// Slack refused the rich payload itself (invalid_blocks, invalid_payload, invalid_attachments...):
+// post once a plain text that still says what changed, and count the message as handled.
+async function postFallback(o, m, destination, run) {
+  const f = await post(fallbackPayload(m), destination, run, false);
+  const rejected = { httpStatus: o.httpStatus, response: o.response, reason: o.reason, permanent: true };
+  if (f.status === 'delivered') return { ...rejected, status: 'fallback', attempts: o.attempts + f.attempts, ms: o.ms + f.ms, retries: o.retries };
+  return { ...f, attempts: o.attempts + f.attempts, ms: o.ms + f.ms, reason: `${o.reason}; the plain-text fallback failed too: ${f.reason}` };
+}
+
+const escapeSlack = (text) => String(text).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+/** The plain-text stand-in for a payload Slack rejected: the change, the event id, the CloudTrail link. */
+export function fallbackPayload(m) {
+  const link = JSON.stringify(m.payload).match(/https:\/\/[^\s"|<>]*\/cloudtrailv2\/[^\s"|<>]*/)?.[0];
+  const lines = [
+    `${escapeSlack(m.summary)}`,
+    `Event ${escapeSlack(m.eventId ?? 'unknown')} (${escapeSlack(m.eventName ?? 'unknown')}, ${escapeSlack(m.severity ?? 'unknown')})${link ? ` · <${link}|Open in CloudTrail>` : ''}`,
+    '_Slack rejected the formatted message for this change; this is its plain-text form._',
+  ];
+  const p = m.payload ?? {};
+  return {
+    text: lines.join('\n'),
+    ...(p.channel ? { channel: p.channel } : {}),
+    ...(p.username ? { username: p.username } : {}),
+    ...(p.icon_emoji ? { icon_emoji: p.icon_emoji } : {}),
+  };
 }
 
 function logSkipped(formatted, log, where = {}) {

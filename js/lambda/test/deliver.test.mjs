@@ -32,9 +32,42 @@ describe('deliver', () => {
     const o = await deliver({ text: 'x' }, { ...FAST, url: slack.url });
     assert.equal(o.status, 'delivered');
     assert.equal(o.attempts, 2);
-    assert.equal(o.retries[0].waitMs, 1000);
+    assert.ok(o.retries[0].waitMs >= 1000 && o.retries[0].waitMs <= 2000, `Retry-After plus at most 1 s of jitter, got ${o.retries[0].waitMs}`);
     const gap = slack.requests[1].at - slack.requests[0].at;
     assert.ok(gap >= 950, `second attempt ${gap} ms after the first`);
+  });
+
+  test('429: the jitter added to Retry-After comes from the random source, and the pacer is told', async () => {
+    slack.setResponder((_, i) => (i === 0 ? { status: 429, headers: { 'retry-after': '0' } } : { status: 200 }));
+    const told = [];
+    const o = await deliver({ text: 'x' }, { ...FAST, url: slack.url, random: () => 0.25, rateLimitJitterMs: 400, onRateLimited: (ms) => told.push(ms) });
+    assert.equal(o.status, 'delivered');
+    assert.equal(o.retries[0].waitMs, 100);
+    assert.deepEqual(told, [100]);
+  });
+
+  test('429s do not use up attempts while time remains; 5xx do', async () => {
+    const answers = [429, 429, 429, 500, 429, 200];
+    slack.setResponder((_, i) => ({ status: answers[i], headers: { 'retry-after': '0' } }));
+    const o = await deliver({ text: 'x' }, { ...FAST, maxAttempts: 2, rateLimitJitterMs: 5, url: slack.url });
+    assert.equal(o.status, 'delivered');
+    assert.equal(o.attempts, 6);
+    slack.reset();
+    slack.setResponder((_, i) => ({ status: [429, 500, 500][i] ?? 200, headers: { 'retry-after': '0' } }));
+    const failed = await deliver({ text: 'x' }, { ...FAST, maxAttempts: 2, rateLimitJitterMs: 5, url: slack.url });
+    assert.deepEqual([failed.status, failed.attempts], ['failed', 3]);
+    assert.match(failed.reason, /HTTP 500.*gave up after 3 attempts/);
+  });
+
+  test('beforeAttempt paces every POST and can refuse one for lack of time', async () => {
+    slack.setResponder((_, i) => (i === 0 ? { status: 500 } : { status: 200 }));
+    const asked = [];
+    const o = await deliver({ text: 'x' }, { ...FAST, url: slack.url, beforeAttempt: async (latest) => (asked.push(latest), true) });
+    assert.equal(o.status, 'delivered');
+    assert.equal(asked.length, 2, 'once before the first POST and once before the retry');
+    const refused = await deliver({ text: 'y' }, { ...FAST, url: slack.url, beforeAttempt: async () => false });
+    assert.deepEqual([refused.status, refused.attempts, refused.reason], ['failed', 0, 'no time left to send']);
+    assert.equal(slack.requests.length, 2, 'the refused payload was never posted');
   });
 
   test('429: Retry-After is capped by maxDelayMs', async () => {
