@@ -13,9 +13,9 @@ export const MOCK_CHANNEL = 'C0MOCKCHAN1';
 
 /**
  * @param {{ token?: string, channels?: string[], perSecond?: number,
- *   respond?: (request: object, index: number) => ({ status?: number, body?: object|string, headers?: object } | "drop" | undefined) }} [options]
+ *   respond?: (request: object, index: number) => ({ status?: number, body?: object|string, headers?: object } | { delayMs: number } | "drop" | undefined) }} [options]
  *   perSecond: chat.postMessage calls accepted per channel per second (unset: no limit);
- *   respond: an answer that replaces Slack's for that request (undefined: Slack's own)
+ *   respond: an answer that replaces Slack's for that request (undefined: Slack's own; { delayMs }: Slack's own, late)
  */
 export async function startMockSlackApi({ token = MOCK_BOT_TOKEN, channels = [MOCK_CHANNEL], perSecond, respond } = {}) {
   const requests = [];
@@ -50,9 +50,11 @@ export async function startMockSlackApi({ token = MOCK_BOT_TOKEN, channels = [MO
       };
       const custom = responder?.(request, requests.length - 1);
       if (custom === 'drop') return req.socket.destroy();
-      if (custom) return reply(custom.status ?? 200, custom.body ?? { ok: true }, custom.headers);
-      const [status, answer, headers] = answerFor(method, req, body);
-      reply(status, answer, headers);
+      if (custom?.status !== undefined || custom?.body !== undefined) return reply(custom.status ?? 200, custom.body ?? { ok: true }, custom.headers);
+      // `{ delayMs }` alone: Slack's own answer, decided and sent that much later.
+      const answer = () => reply(...answerFor(method, req, body));
+      if (custom?.delayMs) setTimeout(answer, custom.delayMs);
+      else answer();
     });
   });
 

@@ -83,20 +83,24 @@ function describeError(err, timeoutMs) {
  * @param {object} o
  * @param {string} o.token the bot token
  * @param {URL|string} [o.url] the API base, default https://slack.com/api
- * @param {(method: string) => Promise<void>} [o.beforeRequest] awaited before every attempt (pacing)
+ * @param {(latest: number, method: string) => Promise<boolean>} [o.beforeAttempt] waits for the pacer before
+ *   every request; false means no slot before `latest` (epoch ms), and nothing is sent
+ * @param {(waitMs: number) => void} [o.onRateLimited] told of every rate-limit answer and the wait chosen
  * @returns {{ postMessage: (body: object, opts?: { deadline?: number }) => Promise<Outcome>,
  *   update: (body: object, opts?: { deadline?: number }) => Promise<Outcome>,
- *   call: (method: string, body: object, opts?: { deadline?: number }) => Promise<Outcome>, redact: (s: string) => string }}
+ *   call: (method: string, body: object, opts?: { deadline?: number, beforeAttempt?, onRateLimited? }) => Promise<Outcome>,
+ *   redact: (s: string) => string }}
  * Outcome: { status: "delivered"|"failed", method, attempts, ms, retries, httpStatus?, error?, reason?,
  *   permanent?, ts?, channel?, warnings? }; `error` is Slack's code (invalid_auth, ...).
  */
-export function createSlackApi({ token, url = DEFAULT_API_URL, fetch = globalThis.fetch, random = Math.random, beforeRequest, ...options }) {
+export function createSlackApi({ token, url = DEFAULT_API_URL, fetch = globalThis.fetch, random = Math.random, beforeAttempt, onRateLimited, ...options }) {
   const o = { ...DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) };
   const base = url instanceof URL ? url : parseApiUrl(url);
   const redact = createTokenRedactor(checkToken(token));
   const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json; charset=utf-8' };
 
-  async function call(method, body, { deadline = Infinity } = {}) {
+  // Per call, the pacing hooks may be given again (a pacer that knows which message is starting).
+  async function call(method, body, { deadline = Infinity, beforeAttempt: paceHook = beforeAttempt, onRateLimited: limitHook = onRateLimited } = {}) {
     const target = new URL(`${base.pathname.replace(/\/+$/, '')}/${method}`, base);
     const text = JSON.stringify(body);
     const started = Date.now();
@@ -111,9 +115,11 @@ export function createSlackApi({ token, url = DEFAULT_API_URL, fetch = globalThi
         const last = retries.at(-1)?.problem;
         return done({ status: 'failed', reason: attempts ? `out of time after ${attempts} attempt(s): ${last}` : 'no time left to send' });
       }
-      await beforeRequest?.(method);
+      // The pacer (as in sgnotify/deliver): false means no slot before `latest`; nothing is sent.
+      if (paceHook && !(await paceHook(deadline - o.minAttemptMs, method))) {
+        return done({ status: 'failed', reason: attempts ? `out of time after ${attempts} attempt(s): ${retries.at(-1)?.problem}` : 'no time left to send' });
+      }
       const left = deadline - Date.now();
-      if (left < o.minAttemptMs) continue; // pacing used the time up: the check above reports it
       attempts += 1;
       const timeoutMs = Math.max(1, Math.floor(Math.min(o.timeoutMs, left)));
       let problem;
@@ -158,6 +164,7 @@ export function createSlackApi({ token, url = DEFAULT_API_URL, fetch = globalThi
       if (limited) {
         rateLimited += 1; // not a failed attempt: Slack said when to come back
         waitMs = Math.min(o.maxDelayMs, waitMs + Math.round(random() * o.jitterMs));
+        limitHook?.(waitMs);
         if (rateLimited > o.maxRateLimitWaits) {
           return done({ status: 'failed', httpStatus, ...(error ? { error } : {}), reason: `${method}: ${problem} (still rate limited after ${rateLimited - 1} waits)` });
         }

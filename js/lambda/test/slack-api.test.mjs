@@ -139,13 +139,24 @@ describe('Slack Web API client', () => {
     assertNoToken(o);
   });
 
-  test('beforeRequest (pacing) runs before every request', async () => {
+  test('beforeAttempt (pacing) runs before every request and can stop it; onRateLimited hears every wait', async () => {
     const calls = [];
-    const paced = createSlackApi({ token: MOCK_BOT_TOKEN, url: slack.url, ...FAST, beforeRequest: async (m) => calls.push(m) });
+    const waits = [];
+    const paced = createSlackApi({
+      token: MOCK_BOT_TOKEN,
+      url: slack.url,
+      ...FAST,
+      beforeAttempt: async (latest, m) => calls.push([m, latest > Date.now()]) < 4,
+      onRateLimited: (ms) => waits.push(ms),
+    });
     slack.setResponder((_, i) => (i === 0 ? { status: 429, body: { ok: false, error: 'ratelimited' }, headers: { 'retry-after': '0' } } : undefined));
     await paced.postMessage({ channel: MOCK_CHANNEL, text: 'x' });
     await paced.update({ channel: MOCK_CHANNEL, ts: slack.messages[0].ts, text: 'y' });
-    assert.deepEqual(calls, ['chat.postMessage', 'chat.postMessage', 'chat.update']);
+    assert.deepEqual(calls, [['chat.postMessage', true], ['chat.postMessage', true], ['chat.update', true]]);
+    assert.deepEqual(waits, [0]);
+    const stopped = await paced.postMessage({ channel: MOCK_CHANNEL, text: 'z' });
+    assert.deepEqual([stopped.status, stopped.attempts, stopped.reason], ['failed', 0, 'no time left to send']);
+    assert.equal(slack.requests.length, 3, 'the stopped message was never sent');
   });
 });
 
