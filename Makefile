@@ -99,7 +99,7 @@ test-wasm-browser: | tools-rust tools-chromium
 # ---- lambda: delivery, demo, CLI, deployment zip (js/lambda) ------------------------------
 .PHONY: test-lambda tools-moto
 # What runs in Lambda; demo.mjs, mock-slack.mjs, fixtures.mjs and test/ stay out of the zip.
-LAMBDA_RUNTIME := $(addprefix js/lambda/,index.mjs config.mjs log.mjs notify.mjs secrets.mjs)
+LAMBDA_RUNTIME := $(addprefix js/lambda/,index.mjs config.mjs log.mjs notify.mjs secrets.mjs pacing.mjs state.mjs)
 LAMBDA_ZIP := target/lambda/sgnotify-lambda.zip
 
 # The handler on this machine: a mock Slack on 127.0.0.1, real fixtures as SNS and EventBridge events.
@@ -132,6 +132,12 @@ tools-moto:
 # node:test suites of the handler, delivery, CLI and zip, against a mock Slack on 127.0.0.1.
 test-lambda: package tools-js tools-moto
 	cd js && node --test --test-timeout=90000 lambda/test/*.test.mjs
+
+# A benchmark, not part of `make test` (a few minutes): the real handler against a local Slack
+# that enforces its rate limit, and moto's SQS and DynamoDB; prints the table of js/lambda/README.md.
+.PHONY: loadtest
+loadtest: build tools-js tools-moto
+	cd js && node lambda/loadtest/run.mjs
 
 # ---- deploy templates (js/lambda/template.yaml, js/lambda/member-account.yaml) -----------
 .PHONY: test-deploy tools-cfn-lint

@@ -26,8 +26,16 @@ export interface DeliverOptions {
   deadline?: number;
   /** One request's timeout. Default 10000. */
   timeoutMs?: number;
-  /** Attempts per payload, 429s included. Default 5. */
+  /** Failed attempts per payload; a 429 is not one. Default 5. */
   maxAttempts?: number;
+  /** 429s after which a payload fails even with time left (they do not use up maxAttempts). Default 20. */
+  maxRateLimited?: number;
+  /** At most this much random time is added to a 429's Retry-After. Default 1000. */
+  rateLimitJitterMs?: number;
+  /** Awaited before every POST (a pacer); false: no slot before `latest` (epoch ms), the payload is not sent. */
+  beforeAttempt?: (latest: number) => Promise<boolean>;
+  /** Told of each 429 and the wait chosen for it. */
+  onRateLimited?: (waitMs: number) => void;
   /** First backoff step, doubled per attempt, with jitter. Default 500. */
   baseDelayMs?: number;
   /** Cap on any single wait, Retry-After included. Default 30000. */

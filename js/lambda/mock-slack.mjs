@@ -9,10 +9,29 @@ export const MOCK_WEBHOOK_PATH = '/services/T0MOCKTEAM1/B0MOCKHOOK1/mockWebhookT
 
 /**
  * @param {{ path?: string, respond?: (request: object, index: number) => ({ status?: number, body?: string,
- *   headers?: object, delayMs?: number } | "hang" | "drop") }} [options] respond decides each answer; default 200 "ok"
+ *   headers?: object, delayMs?: number } | "hang" | "drop"), rateLimit?: { perSecond: number, burst?: number } }} [options]
+ *   respond decides each answer (default 200 "ok"); rateLimit makes it answer 429 rate_limited with
+ *   Retry-After (whole seconds, as Slack sends it) to posts above the rate, before respond is asked
  */
-export async function startMockSlack({ path = MOCK_WEBHOOK_PATH, respond } = {}) {
+export async function startMockSlack({ path = MOCK_WEBHOOK_PATH, respond, rateLimit } = {}) {
   const requests = [];
+  // Slack's limit as a token bucket: `burst` posts at once, then `perSecond`.
+  let limit = rateLimit;
+  let tokens = limit?.burst ?? 1;
+  let refilledAt = Date.now();
+  const overLimit = () => {
+    if (!limit) return undefined;
+    const now = Date.now();
+    tokens = Math.min(limit.burst ?? 1, tokens + ((now - refilledAt) / 1000) * limit.perSecond);
+    refilledAt = now;
+    // 20 ms of grace: a sender pacing at exactly the rate sees its posts arrive a few ms apart
+    // from when it sent them; Slack's own limit is not millisecond-exact either.
+    if (tokens >= 1 - limit.perSecond * 0.02) {
+      tokens -= 1;
+      return undefined;
+    }
+    return Math.max(1, Math.ceil((1 - tokens) / limit.perSecond));
+  };
   const sockets = new Set();
   let responder = respond ?? (() => ({ status: 200, body: 'ok' }));
   let socketCount = 0;
@@ -35,7 +54,10 @@ export async function startMockSlack({ path = MOCK_WEBHOOK_PATH, respond } = {})
         return;
       }
       requests.push(request);
-      const answer = responder(request, requests.length - 1) ?? { status: 200, body: 'ok' };
+      const retryAfter = overLimit();
+      const answer = retryAfter
+        ? { status: 429, body: 'rate_limited', headers: { 'retry-after': String(retryAfter) } }
+        : responder(request, requests.length - 1) ?? { status: 200, body: 'ok' };
       if (answer === 'hang') return; // never answers; close() ends it
       if (answer === 'drop') {
         req.socket.destroy();
@@ -76,9 +98,22 @@ export async function startMockSlack({ path = MOCK_WEBHOOK_PATH, respond } = {})
     setResponder(fn) {
       responder = fn;
     },
+    /** Enforces (or, with undefined, lifts) a rate limit from now on. */
+    setRateLimit(value) {
+      limit = value;
+      tokens = value?.burst ?? 1;
+      refilledAt = Date.now();
+    },
+    /** The posts accepted (2xx), in order. */
+    get delivered() {
+      return requests.filter((r) => r.status >= 200 && r.status < 300);
+    },
     reset() {
       requests.length = 0;
       responder = respond ?? (() => ({ status: 200, body: 'ok' }));
+      limit = rateLimit;
+      tokens = limit?.burst ?? 1;
+      refilledAt = Date.now();
     },
     close() {
       for (const s of sockets) s.destroy();

@@ -4,6 +4,8 @@
 // A claim expires, so an instance that dies between claim and mark blocks nobody for long.
 // The AWS SDK comes with the Lambda runtime: imported only when a table is configured.
 
+import { createHash } from 'node:crypto';
+
 /** How long a delivered mark is kept: longer than SQS keeps a message (14 days) and than Lambda retries an event. */
 export const DELIVERED_TTL_SECONDS = 15 * 24 * 3600;
 
@@ -87,14 +89,17 @@ export function createStateStore({ tableName, owner = () => 'unknown', timeoutMs
 }
 
 /**
- * Stable keys for the messages of one formatted event: the CloudTrail event id and the message's
- * position among that event's messages (the core formats the same event the same way every time).
+ * Stable keys for the messages of one formatted event: the CloudTrail event id, the message's
+ * position among that event's messages, and a hash of its summary (the core formats the same event
+ * the same way every time). The hash keeps two different changes apart even when their event ids
+ * collide, as they do in anonymised samples; a collision would skip an alert, a lost message.
  */
 export function messageKeys(messages) {
   const seen = new Map();
   return messages.map((m) => {
     const n = seen.get(m.eventId) ?? 0;
     seen.set(m.eventId, n + 1);
-    return `msg#${m.eventId}#${n}`;
+    const digest = createHash('sha256').update(String(m.summary)).digest('hex').slice(0, 16);
+    return `msg#${m.eventId}#${n}#${digest}`;
   });
 }

@@ -40,7 +40,7 @@ export async function startMoto({ readyWithinMs = 30_000 } = {}) {
   }
   return {
     endpoint,
-    env: { ...AWS_TEST_ENV, AWS_ENDPOINT_URL_SSM: endpoint, AWS_ENDPOINT_URL_SECRETS_MANAGER: endpoint },
+    env: { ...AWS_TEST_ENV, AWS_ENDPOINT_URL_SSM: endpoint, AWS_ENDPOINT_URL_SECRETS_MANAGER: endpoint, AWS_ENDPOINT_URL_DYNAMODB: endpoint, AWS_ENDPOINT_URL_SQS: endpoint },
     stop: () =>
       new Promise((resolve) => {
         if (child.exitCode !== null) return resolve();
