@@ -139,20 +139,24 @@ export function createApp(config, { threadFacts, threadSummary, log, onToken, st
         id = `${id}#${start}`;
         cur = await threads.get(id);
       }
-      const inWindow = cur && t >= cur.startEpoch - W && t < cur.startEpoch + W;
-      if (inWindow && cur.state === 'open') return { thread: cur };
-      if (inWindow && cur.claimUntil >= Date.now()) {
+      if (cur?.state === 'opening' && cur.claimUntil >= Date.now()) {
         if (!waited) log.info('another invocation is posting this thread\'s parent: waiting for it', { thread: id, eventId: m.eventId });
         waited = true;
         if (Date.now() + POLL_MS > run.deadline - MIN_POST_MS) return { failed: { status: 'failed', reason: 'another invocation is posting this thread\'s parent and did not finish in time' } };
         await sleep(POLL_MS);
         continue;
       }
-      const replacing = cur && cur.state === 'open' && !inWindow ? cur.startEpoch : undefined;
-      const base = { id, state: 'opening', owner, claimUntil: run.claimUntil, startEpoch: start, changes: 0, severity: 'info', groups: [], groupCount: 0, version: 0, shown: 1, expiresAt: threadExpiry() };
-      const opening = { ...base, account: f.account, principal: f.principal, principalType: f.principalType, firstTime: f.time, lastTime: f.time };
+      const inWindow = cur && t >= cur.startEpoch - W && t < cur.startEpoch + W;
+      if (inWindow && cur.state === 'open') return { thread: cur };
+      // A new burst takes the place of the one before it; an opening claim that ran out is free.
+      const replacing = cur?.state === 'open' ? cur.startEpoch : undefined;
+      // `shown: 1`: the parent is posted showing this first change.
+      const opening = {
+        id, state: 'opening', owner, claimUntil: run.claimUntil, startEpoch: start, account: f.account, principal: f.principal, principalType: f.principalType,
+        changes: 0, severity: 'info', groups: [], groupCount: 0, firstTime: f.time, lastTime: f.time, version: 0, shown: 1, expiresAt: threadExpiry(),
+      };
       if (!(await threads.create(opening, replacing))) {
-        race += 1;
+        race += 1; // another instance wrote first: read what it wrote
         continue;
       }
       // The parent shows the burst as it will be once this change's reply is in.

@@ -148,6 +148,24 @@ describe('Slack app mode (mock Web API, moto DynamoDB)', () => {
     assert.equal(slack.messages.length, 3, 'one parent, two replies');
   });
 
+  test('a reply Slack rejects (invalid_blocks) becomes a plain-text reply in the same thread, once', async () => {
+    const table = await fresh();
+    slack.setResponder((req) => (req.body?.thread_ts && req.body.attachments ? { status: 200, body: { ok: false, error: 'invalid_blocks' } } : undefined));
+    const r = await run(table, [ROLE_OPEN]);
+    assert.equal(r.results[0].result.fallback, 2, JSON.stringify(r.results));
+    const [thread] = slack.threads();
+    assert.equal(thread.replies.length, 2);
+    for (const reply of thread.replies) {
+      assert.equal(reply.attachments, undefined);
+      assert.match(reply.text, new RegExp(`Event ${ROLE_OPEN.detail.eventID} \\(AuthorizeSecurityGroupIngress, critical\\)`));
+      assert.equal(reply.reply_broadcast, true);
+    }
+    assert.match(thread.parent.text, /Changes: 2$/);
+    const again = await run(table, [ROLE_OPEN]);
+    assert.equal(again.results[0].result.alreadyDelivered, 2);
+    assert.equal(slack.messages.length, 3);
+  });
+
   test('wrong token: invalid_auth fails the event, posts nothing, leaves no claim; the right token then posts it all', async () => {
     const table = await fresh();
     const wrongToken = 'xoxb-0000000001-0000000002-wrongTokenSecretABCDEF';
