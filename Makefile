@@ -138,6 +138,8 @@ test-lambda: package tools-js tools-moto
 .PHONY: loadtest
 loadtest: build tools-js tools-moto
 	cd js && node lambda/loadtest/run.mjs
+	@# Slack app mode: bursts by a few principals from several instances, one thread per burst.
+	cd js && node lambda/loadtest/app.mjs
 
 # ---- deploy templates (js/lambda/template.yaml, js/lambda/member-account.yaml) -----------
 .PHONY: test-deploy tools-cfn-lint
