@@ -178,16 +178,17 @@ export function createApp(config, { threadFacts, threadSummary, log, onToken, st
 
   // Counts a delivered reply in its thread, once per message key.
   async function count(id, key, m, f, run) {
-    for (let race = 0; race < RACES; race += 1) {
+    // Each lost race means another instance counted meanwhile: retry, with jitter, while time remains.
+    for (let race = 0; race < 100 && Date.now() < run.deadline; race += 1) {
       const cur = await threads.get(id);
       if (!cur || cur.counted.includes(key)) return;
       if (await threads.count(id, key, grown(cur, m, f), cur.version)) {
         invocation(run).touched.add(id);
         return;
       }
-      await sleep(10 + Math.floor(Math.random() * 40));
+      await sleep(10 + Math.floor(Math.random() * 40 * Math.min(race + 1, 5)));
     }
-    log.warn('reply posted but not counted in its thread summary (too much contention)', { thread: id });
+    log.warn('reply posted but not counted in its thread summary (contention until the deadline)', { thread: id });
   }
 
   return {
@@ -266,7 +267,9 @@ export function createApp(config, { threadFacts, threadSummary, log, onToken, st
       }
       for (const id of touched) {
         try {
-          for (let round = 0; round < 5; round += 1) {
+          // No small bound on rounds: an instance whose edit landed after a newer one must always
+          // get to edit again (the invocation's deadline bounds the loop).
+          for (let round = 0; round < 100 && Date.now() < run.deadline - MIN_POST_MS; round += 1) {
             const cur = await threads.get(id);
             if (!cur?.ts || (round === 0 && (cur.shown ?? 0) >= cur.version)) break;
             // NOTE: another instance may edit the same parent; whoever edits last reads again and
