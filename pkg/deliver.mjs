@@ -74,7 +74,7 @@ export function parseRetryAfter(header, now = Date.now()) {
 
 const DEFAULTS = {
   timeoutMs: 10_000, // one request
-  maxAttempts: 5, // per payload, 429s included
+  maxAttempts: 5, // failed attempts per payload; 429s are counted apart (maxRateLimited)
   baseDelayMs: 500, // first backoff step; doubles per attempt
   maxDelayMs: 30_000, // cap on any single wait, Retry-After included
   minAttemptMs: 200, // an attempt with less time left than this is not started

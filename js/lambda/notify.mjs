@@ -184,6 +184,15 @@ async function sendAll(messages, run, where) {
 async function sendOne(m, key, run, facts) {
   const destination = m.destination ?? 'default';
   if (run.stopped) return { status: 'failed', attempts: 0, ms: 0, reason: 'no time left to send' };
+  if (!run.urls.has(destination)) {
+    // Another destination's webhook (routing): read once per invocation, through the same resolver.
+    try {
+      run.urls.set(destination, await run.resolveWebhook(run.deadline - Date.now(), { destination }));
+    } catch (err) {
+      return { status: 'failed', attempts: 0, ms: 0, reason: `no webhook for destination "${destination}": ${err?.message ?? err}` };
+    }
+  }
+  if (!run.urls.get(destination)) return { status: 'failed', attempts: 0, ms: 0, reason: `no webhook for destination "${destination}"` };
   let claimed = false;
   let stateError;
   if (run.state && key) {
@@ -214,7 +223,7 @@ function post(payload, destination, run, first) {
   let starting = first;
   return deliver(payload, {
     ...run.deliveryOptions,
-    url: run.urls.get(destination) ?? run.urls.get('default'),
+    url: run.urls.get(destination),
     beforeAttempt: async (latest) => {
       const wait = run.pacer.reserve(destination, starting ? run.deadline - MIN_POST_MS : latest);
       if (wait === undefined) {
@@ -241,7 +250,7 @@ async function retryWithRotatedWebhook(o, payload, destination, run) {
     run.log.warn('could not read the webhook again after Slack refused it', { destination, error: err?.message });
     return o;
   }
-  const current = run.urls.get(destination) ?? run.urls.get('default');
+  const current = run.urls.get(destination);
   if (!fresh || String(fresh) === String(current)) return o;
   run.urls.set(destination, fresh);
   run.log.info('webhook replaced at its source: retrying once with the new one', { destination, httpStatus: o.httpStatus });

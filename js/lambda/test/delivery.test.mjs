@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { formatEvent } from 'sgnotify';
 import { CreateTableCommand, DeleteItemCommand, DynamoDBClient, GetItemCommand, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { startMockSlack, MOCK_WEBHOOK_PATH } from '../mock-slack.mjs';
-import { fixture, lambdaContext, sqsEvent, toEventBridge } from '../fixtures.mjs';
+import { fixture, lambdaContext, snsEvent, sqsEvent, toEventBridge } from '../fixtures.mjs';
 import { readConfig } from '../config.mjs';
 import { createHandler, fallbackPayload } from '../notify.mjs';
 import { createPacer } from '../pacing.mjs';
@@ -27,10 +27,10 @@ function captureLog() {
 
 const FAST = { DELIVERY_RETRY_BASE_MS: '20', DELIVERY_MAX_ATTEMPTS: '3', DELIVERY_SAFETY_MARGIN_MS: '300' };
 
-function makeHandler(env, { resolveWebhook, stateStore } = {}) {
+function makeHandler(env, { resolveWebhook, stateStore, format = formatEvent } = {}) {
   const config = readConfig({ ...FAST, ...env }, { formatEvent });
   const { lines, log } = captureLog();
-  const handler = createHandler(config, { formatEvent, resolveWebhook: resolveWebhook ?? (async () => config.webhook?.url), log, stateStore });
+  const handler = createHandler(config, { formatEvent: format, resolveWebhook: resolveWebhook ?? (async () => config.webhook?.url), log, stateStore });
   return { handler, lines, config };
 }
 
@@ -148,6 +148,27 @@ describe('delivery at scale', () => {
     assert.ok(Number(mark.expiresAt.N) > Date.now() / 1000 + 14 * 86400, 'kept longer than SQS keeps a message');
   });
 
+  test('an event larger than one invocation can post finishes over retries, each message once', async () => {
+    const event = snsEvent([TWO, ...ONE, fixture('aws-spotlight__RevokeSecurityGroupEgress__1')]);
+    const n = formatEvent(event).messages.length;
+    assert.ok(n >= 9, `${n} messages`);
+    const results = [];
+    // Lambda's async retries, each on a new instance: 2.5 s at 2/s posts about four messages.
+    for (let attempt = 0; attempt < 5 && !results.at(-1)?.ok; attempt += 1) {
+      const { handler } = makeHandler({ SLACK_WEBHOOK_URL: slack.url, SLACK_MAX_PER_SECOND: '2', STATE_TABLE: TABLE });
+      try {
+        results.push({ ok: true, counts: await handler(event, lambdaContext(2500, `attempt-${attempt}`)) });
+      } catch (err) {
+        results.push({ ok: false, message: err.message });
+      }
+    }
+    assert.ok(results.length >= 3, `needed ${results.length} invocation(s)`);
+    assert.equal(results.at(-1).ok, true, JSON.stringify(results));
+    assert.match(results[0].message, /not delivered \(no time left to send\)/);
+    assert.deepEqual(slack.delivered.map((r) => r.body), formatEvent(event).messages.map((m) => m.payload), 'each once, in order');
+    assert.equal(slack.requests.length, n);
+  });
+
   test('a retryable failure releases the claim at once, so the retry posts it', async () => {
     const { handler } = makeHandler({ SLACK_WEBHOOK_URL: slack.url, SLACK_MAX_PER_SECOND: '50', STATE_TABLE: TABLE });
     const messages = formatEvent(toEventBridge(TWO)).messages;
@@ -234,6 +255,34 @@ describe('delivery at scale', () => {
     await assert.rejects(handler(toEventBridge(ONE[0]), lambdaContext(10_000)), /HTTP 410 gone/);
     assert.equal(slack.requests.length, 1);
     assert.deepEqual(calls, [undefined, { force: true, destination: 'default' }]);
+  });
+
+  test('destinations: each has its webhook (read through the resolver once) and its own pace', async () => {
+    const other = await startMockSlack({ rateLimit: { perSecond: 1, burst: 2 } });
+    slack.setRateLimit({ perSecond: 1, burst: 2 });
+    try {
+      const calls = [];
+      const resolveWebhook = async (ms, o) => (calls.push(o), new URL(o?.destination === 'ops' ? other.url : slack.url));
+      // The core gives every message `destination` once routing exists; here every other one goes
+      // to "ops" (by event id: the handler formats each SQS record alone).
+      const ops = new Set(ONE.filter((_, i) => i % 2).map((e) => e.eventID ?? e.detail?.eventID));
+      const format = (e, opts) => {
+        const r = formatEvent(e, opts);
+        for (const m of r.messages) m.destination = ops.has(m.eventId) ? 'ops' : 'default';
+        return r;
+      };
+      const { handler } = makeHandler({ SLACK_WEBHOOK_URL: slack.url, SLACK_MAX_PER_SECOND: '1' }, { resolveWebhook, format });
+      const event = sqsEvent(ONE.slice(0, 4));
+      const started = Date.now();
+      assert.deepEqual(await handler(event, lambdaContext(10_000)), { batchItemFailures: [] });
+      assert.ok(Date.now() - started < 900, `${Date.now() - started} ms: two posts to each webhook fit in each one's burst, no waiting on the other`);
+      assert.deepEqual(calls, [undefined, { destination: 'ops' }]);
+      const texts = format(event).messages.map((m) => [m.destination, m.payload.text]);
+      assert.deepEqual(slack.delivered.map((r) => r.body.text), texts.filter(([d]) => d === 'default').map(([, t]) => t));
+      assert.deepEqual(other.delivered.map((r) => r.body.text), texts.filter(([d]) => d === 'ops').map(([, t]) => t));
+    } finally {
+      await other.close();
+    }
   });
 
   test('settings: bad SLACK_MAX_PER_SECOND, STATE_TABLE and a MAX_MESSAGES_PER_EVENT the rate cannot post in time fail the import', () => {
