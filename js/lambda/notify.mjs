@@ -184,7 +184,8 @@ async function sendAll(messages, run, where) {
 async function sendOne(m, key, run, facts) {
   const destination = m.destination ?? 'default';
   if (run.stopped) return { status: 'failed', attempts: 0, ms: 0, reason: 'no time left to send' };
-  if (!run.urls.has(destination)) {
+  // App mode posts to its channel: no webhook to resolve.
+  if (!run.app && !run.urls.has(destination)) {
     // Another destination's webhook (routing): read once per invocation, through the same resolver.
     try {
       run.urls.set(destination, await run.resolveWebhook(run.deadline - Date.now(), { destination }));
@@ -192,7 +193,7 @@ async function sendOne(m, key, run, facts) {
       return { status: 'failed', attempts: 0, ms: 0, reason: `no webhook for destination "${destination}": ${err?.message ?? err}` };
     }
   }
-  if (!run.urls.get(destination)) return { status: 'failed', attempts: 0, ms: 0, reason: `no webhook for destination "${destination}"` };
+  if (!run.app && !run.urls.get(destination)) return { status: 'failed', attempts: 0, ms: 0, reason: `no webhook for destination "${destination}"` };
   let claimed = false;
   let stateError;
   if (run.state && key) {
