@@ -98,8 +98,8 @@ test-wasm-browser: | tools-rust tools-chromium
 
 # ---- lambda: delivery, demo, CLI, deployment zip (js/lambda) ------------------------------
 .PHONY: test-lambda tools-moto
-# What runs in Lambda; demo.mjs, mock-slack.mjs, fixtures.mjs and test/ stay out of the zip.
-LAMBDA_RUNTIME := $(addprefix js/lambda/,index.mjs config.mjs log.mjs notify.mjs secrets.mjs pacing.mjs state.mjs)
+# What runs in Lambda; demo.mjs, mock-slack.mjs, mock-slack-api.mjs, fixtures.mjs and test/ stay out of the zip.
+LAMBDA_RUNTIME := $(addprefix js/lambda/,index.mjs config.mjs log.mjs notify.mjs secrets.mjs pacing.mjs state.mjs app.mjs threads.mjs slack-api.mjs)
 LAMBDA_ZIP := target/lambda/sgnotify-lambda.zip
 
 # The handler on this machine: a mock Slack on 127.0.0.1, real fixtures as SNS and EventBridge events.
@@ -138,6 +138,8 @@ test-lambda: package tools-js tools-moto
 .PHONY: loadtest
 loadtest: build tools-js tools-moto
 	cd js && node lambda/loadtest/run.mjs
+	@# Slack app mode: bursts by a few principals from several instances, one thread per burst.
+	cd js && node lambda/loadtest/app.mjs
 
 # ---- deploy templates (js/lambda/template.yaml, member-account.yaml, management-account.yaml)
 .PHONY: test-deploy tools-cfn-lint

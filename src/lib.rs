@@ -4,7 +4,8 @@
 //! [`cloudtrail`] reads the record, [`rules`] turns it into rule changes, [`risk`] rates them,
 //! [`slack`] renders them ([`escape`] keeps user text inert), [`format`] runs the pipeline;
 //! [`tamper`] announces calls that would blind the notifier (CloudTrail stopped, its rule gone).
-//! [`config`] and [`i18n`] hold options and labels; [`color`] picks the colour bar. The wasm
+//! [`config`] and [`i18n`] hold options and labels; [`color`] picks the colour bar. [`thread`]
+//! groups changes into bursts and renders a burst's parent message (Slack app mode). The wasm
 //! boundary is `wasm` (wasm32 only).
 //! Everything here is pure: no I/O, no clock, no panics on any input.
 
@@ -23,6 +24,7 @@ pub mod risk;
 pub mod rules;
 pub mod slack;
 pub mod tamper;
+pub mod thread;
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;
 
@@ -43,4 +45,16 @@ pub fn format_json(input: &str, options: &Value) -> Result<Formatted, Error> {
     let cfg = Config::from_json(options)?;
     let value = json::parse(input, "")?;
     format::format_value(&value, &cfg)
+}
+
+/// What grouping changes into bursts needs, one entry per security-group change in the input.
+pub fn thread_facts(input: &Value) -> Result<Vec<thread::Facts>, Error> {
+    thread::facts(input)
+}
+
+/// The parent message of a burst (JSON as in [`thread::Burst::from_json`]), with the same
+/// options as [`format_event`].
+pub fn thread_summary(burst: &Value, options: &Value) -> Result<thread::Summary, Error> {
+    let cfg = Config::from_json(options)?;
+    Ok(thread::summary(&thread::Burst::from_json(burst)?, &cfg))
 }

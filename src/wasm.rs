@@ -170,3 +170,89 @@ mod bench {
         Ok(v.is_object())
     }
 }
+
+#[wasm_bindgen(typescript_custom_section)]
+const THREAD_TYPES: &'static str = r#"
+/** What grouping changes into bursts needs about one security-group change (Slack app mode). */
+export interface ThreadFacts {
+  /** The record of the input, as in {@link Message.index}. */
+  index: number;
+  eventId?: string;
+  /** Equal for changes by the same principal in the same account. */
+  key: string;
+  /** The account that owns the group. */
+  account?: string;
+  /** The principal as a person reads it; `principalType` is CloudTrail's userIdentity.type. */
+  principal: string;
+  principalType: string;
+  /** The group's id, or its name when the event has no id. */
+  group?: string;
+  /** The event time (RFC 3339, UTC) and as epoch seconds; absent when unreadable. */
+  time?: string;
+  epochSeconds?: number;
+}
+
+/** A burst so far: the changes one principal made in one account within the thread window. */
+export interface Burst {
+  account?: string;
+  principal: string;
+  principalType?: string;
+  /** Changes in the thread so far. */
+  changes: number;
+  /** The highest severity among them. Default "info". */
+  severity?: Severity;
+  /** Groups touched (the first few kept), and how many in all (default: groups.length). */
+  groups?: string[];
+  groupCount?: number;
+  /** Event times of the first and the last change (RFC 3339). */
+  firstTime?: string;
+  lastTime?: string;
+}
+
+/** The parent message of a thread, for chat.postMessage / chat.update (add channel, and ts to update). */
+export interface ThreadSummary {
+  text: string;
+  blocks: Block[];
+}
+"#;
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(typescript_type = "Burst")]
+    pub type BurstArg;
+    #[wasm_bindgen(typescript_type = "ThreadFacts[]")]
+    pub type ThreadFactsOut;
+    #[wasm_bindgen(typescript_type = "ThreadSummary")]
+    pub type ThreadSummaryOut;
+}
+
+/// Who, which account, when and which group, for every security-group change in `input` (any
+/// input {@link formatEvent} takes), so that changes can be grouped into threads. Records that are
+/// not SG changes or cannot be read have no entry ({@link formatEvent} reports them).
+#[wasm_bindgen(js_name = threadFacts)]
+pub fn thread_facts(input: Input) -> Result<ThreadFactsOut, JsValue> {
+    let input: JsValue = input.into();
+    let value = match input.as_string() {
+        Some(text) => crate::json::parse(&text, "").map_err(into_error)?,
+        None => to_json_value(input, "input")?,
+    };
+    to_js(&crate::thread_facts(&value).map_err(into_error)?).map(JsCast::unchecked_into)
+}
+
+/// The parent message of a burst: who, the account, how many changes so far, the highest
+/// severity, the groups touched, the first and last time, in the options' zone and locale.
+/// Throws an `Error` naming the key (`burst.changes: ...`) when the burst or an option is wrong.
+#[wasm_bindgen(js_name = threadSummary)]
+pub fn thread_summary(burst: BurstArg, options: Option<OptionsArg>) -> Result<ThreadSummaryOut, JsValue> {
+    let burst = to_json_value(burst.into(), "burst")?;
+    let options = match options {
+        Some(o) => to_json_value(o.into(), "options")?,
+        None => Value::Null,
+    };
+    to_js(&crate::thread_summary(&burst, &options).map_err(into_error)?).map(JsCast::unchecked_into)
+}
+
+fn to_js<T: serde::Serialize>(value: &T) -> Result<JsValue, JsValue> {
+    let text = serde_json::to_string(value).map_err(|e| into_error(Error::Json { path: "output".into(), message: e.to_string() }))?;
+    js_sys::JSON::parse(&text)
+}

@@ -2,6 +2,7 @@
 // A bad setting throws a ConfigError naming the variable; the webhook URL is never part of a message.
 
 import { parseAllowedHosts, parseWebhookUrl } from 'sgnotify/deliver';
+import { checkToken, DEFAULT_API_URL, parseApiUrl } from './slack-api.mjs';
 
 export class ConfigError extends Error {
   constructor(problems) {
@@ -39,7 +40,8 @@ const WEBHOOK_VARIABLES = ['SLACK_WEBHOOK_URL', 'SLACK_WEBHOOK_SSM_PARAMETER', '
  * @returns {{ webhook: null | { variable: string, source: "env"|"ssm"|"secretsmanager", url?: URL, name?: string,
  *     allowedHosts: object[], cacheMs: number },
  *   dryRun: boolean, formatOptions: object, delivery: object,
- *   scale: { perSecond: number, burst: number, stateTable?: string } }}
+ *   scale: { perSecond: number, burst: number, stateTable?: string },
+ *   app: null | { token?: string, tokenSecretId?: string, channel: string, apiUrl: URL, windowSeconds: number } }}
  */
 export function readConfig(env, { formatEvent }) {
   const problems = [];
@@ -47,7 +49,9 @@ export function readConfig(env, { formatEvent }) {
   const get = (name) => (env[name] == null || String(env[name]).trim() === '' ? undefined : String(env[name]).trim());
 
   const dryRun = readFlag(get('DRY_RUN'), 'DRY_RUN', problems);
-  const webhook = readWebhook(get, dryRun, problems);
+  const app = readApp(get, problems);
+  const webhook = readWebhook(get, dryRun || app !== null, problems);
+  if (app && webhook) problems.push(`${webhook.variable}: set either a webhook or app mode (SLACK_BOT_TOKEN / SLACK_BOT_TOKEN_SECRET_ID), not both`);
 
   const formatOptions = {};
   const accounts = get('ACCOUNT_NAMES');
@@ -93,7 +97,7 @@ export function readConfig(env, { formatEvent }) {
 
   checkWithCore(formatEvent, formatOptions, problems);
   if (problems.length) throw new ConfigError(problems);
-  return { webhook, dryRun, formatOptions, delivery, scale };
+  return { webhook, app, dryRun, formatOptions, delivery, scale };
 }
 
 // ---- delivery at organisation scale (issue 9): pacing and the exactly-once state table ----
@@ -114,6 +118,42 @@ function readScale(get, problems) {
   return { perSecond, burst: Math.max(2, Math.ceil(perSecond)), stateTable };
 }
 
+// ---- Slack app mode (issue 12): a bot token and a channel instead of a webhook ----
+function readApp(get, problems) {
+  const token = get('SLACK_BOT_TOKEN');
+  const tokenSecretId = get('SLACK_BOT_TOKEN_SECRET_ID');
+  const apiUrl = get('SLACK_API_URL');
+  const window = get('THREAD_WINDOW_SECONDS');
+  if (token === undefined && tokenSecretId === undefined) {
+    for (const [name, value] of [['SLACK_API_URL', apiUrl], ['THREAD_WINDOW_SECONDS', window]]) {
+      if (value !== undefined) problems.push(`${name}: used only in app mode; set SLACK_BOT_TOKEN or SLACK_BOT_TOKEN_SECRET_ID too, or unset it`);
+    }
+    return null;
+  }
+  const app = { channel: get('SLACK_CHANNEL'), windowSeconds: 600 };
+  if (token !== undefined && tokenSecretId !== undefined) problems.push('SLACK_BOT_TOKEN, SLACK_BOT_TOKEN_SECRET_ID: set only one of them');
+  else if (token !== undefined) {
+    try {
+      app.token = checkToken(token, 'SLACK_BOT_TOKEN');
+    } catch (err) {
+      problems.push(err.message);
+    }
+  } else if (/^(xox|https?:)/.test(tokenSecretId)) {
+    // The token itself pasted here would be echoed by Secrets Manager's errors: refuse it.
+    problems.push('SLACK_BOT_TOKEN_SECRET_ID: looks like a token or URL; give the id or ARN of the secret that holds the token');
+  } else app.tokenSecretId = tokenSecretId;
+  // chat.update needs the channel's id; a name would work for posting only.
+  if (app.channel === undefined) problems.push('SLACK_CHANNEL: required in app mode (the channel id, e.g. C0123456789: channel details, About)');
+  else if (!/^[CGD][A-Z0-9]{6,20}$/.test(app.channel)) problems.push(`SLACK_CHANNEL: in app mode, a channel id such as C0123456789 (got "${app.channel.slice(0, 24)}")`);
+  try {
+    app.apiUrl = parseApiUrl(apiUrl ?? DEFAULT_API_URL, 'SLACK_API_URL');
+  } catch (err) {
+    problems.push(err.message);
+  }
+  app.windowSeconds = readInt(get, 'THREAD_WINDOW_SECONDS', { min: 1, max: 86_400 }, problems) ?? 600;
+  return app;
+}
+
 function readWebhook(get, dryRun, problems) {
   let allowedHosts = [];
   try {
@@ -129,7 +169,7 @@ function readWebhook(get, dryRun, problems) {
     return null;
   }
   if (set.length === 0) {
-    if (!dryRun) problems.push('SLACK_WEBHOOK_URL: not set (set SLACK_WEBHOOK_URL, SLACK_WEBHOOK_SSM_PARAMETER or SLACK_WEBHOOK_SECRET_ID, or DRY_RUN=1)');
+    if (!dryRun) problems.push('SLACK_WEBHOOK_URL: not set (set SLACK_WEBHOOK_URL, SLACK_WEBHOOK_SSM_PARAMETER or SLACK_WEBHOOK_SECRET_ID; or SLACK_BOT_TOKEN and SLACK_CHANNEL for app mode; or DRY_RUN=1)');
     return null;
   }
   const [variable] = set;

@@ -2,11 +2,13 @@
 // records) to Slack messages. Configuration is read and checked here, once per container; a bad
 // setting makes the import throw, naming the variable. The handler itself stays thin.
 
-import { formatEvent } from 'sgnotify';
+import { formatEvent, threadFacts, threadSummary } from 'sgnotify';
 import { createRedactor } from 'sgnotify/deliver';
 import { readConfig } from './config.mjs';
 import { addRedactor, log, redact, setLogContext } from './log.mjs';
+import { createApp } from './app.mjs';
 import { createHandler } from './notify.mjs';
+import { createTokenRedactor } from './slack-api.mjs';
 import { createWebhookResolver } from './secrets.mjs';
 
 const config = readConfig(process.env, { formatEvent });
@@ -16,7 +18,11 @@ const resolveWebhook = config.webhook
   ? createWebhookResolver(config.webhook, { onUrl: (url) => addRedactor(createRedactor(url)), log })
   : async () => undefined;
 
-const run = createHandler(config, { formatEvent, resolveWebhook, log, setLogContext });
+// App mode: the bot token is redacted from every log line, whether set or read from Secrets Manager.
+if (config.app?.token) addRedactor(createTokenRedactor(config.app.token));
+const app = config.app ? createApp(config, { threadFacts, threadSummary, log, onToken: (token) => addRedactor(createTokenRedactor(token)) }) : undefined;
+
+const run = createHandler(config, { formatEvent, resolveWebhook, log, setLogContext, app });
 
 export const handler = async (event, context) => {
   try {

@@ -24,9 +24,10 @@ export class DeliveryError extends Error {
  * @param {ReturnType<import('./config.mjs').readConfig>} config
  * @param {{ formatEvent: Function,
  *   resolveWebhook: (remainingMs?: number, options?: { force?: boolean, destination?: string }) => Promise<URL|undefined>,
- *   log: typeof import('./log.mjs').log, setLogContext?: Function, stateStore?: ReturnType<typeof createStateStore> }} deps
+ *   log: typeof import('./log.mjs').log, setLogContext?: Function, stateStore?: ReturnType<typeof createStateStore>,
+ *   app?: ReturnType<typeof import('./app.mjs').createApp> }} deps app: Slack app mode (threads) instead of a webhook
  */
-export function createHandler(config, { formatEvent, resolveWebhook, log, setLogContext, stateStore }) {
+export function createHandler(config, { formatEvent, resolveWebhook, log, setLogContext, stateStore, app }) {
   const { safetyMarginMs, ...deliveryOptions } = config.delivery;
   const scale = config.scale ?? { perSecond: 1, burst: 2 };
   // One pacer per container: it remembers the posts of earlier invocations of this instance.
@@ -57,6 +58,7 @@ export function createHandler(config, { formatEvent, resolveWebhook, log, setLog
       urls: new Map([['default', url]]),
       deliveryOptions: { ...deliveryOptions, deadline },
       stopped: false,
+      app,
     };
     return isSqsEvent(event) ? handleSqs(event, run) : handleEvent(event, run);
   };
@@ -77,7 +79,8 @@ async function handleEvent(event, run) {
     throw new DeliveryError(`sgnotify: unusable event, nothing sent: ${err.message}`, { messages: 0, delivered: 0, failed: 0, badRecords: 1 });
   }
   logSkipped(formatted, log);
-  const outcomes = await sendAll(formatted.messages, run, {});
+  const outcomes = await sendAll(formatted.messages, run, { facts: run.app?.factsOf(event) });
+  await run.app?.finish(run);
   for (const e of formatted.errors) log.error('unusable record', { status: 'error', index: e.index, error: e.message });
 
   const failed = outcomes.filter((o) => o.status === 'failed');
@@ -115,7 +118,7 @@ async function handleSqs(event, run) {
       formatted = { messages: [], skipped: [], errors: [{ index: 0, message: err.message }] };
     }
     logSkipped(formatted, log, { index, messageId });
-    const outcomes = await sendAll(formatted.messages, run, { index, messageId });
+    const outcomes = await sendAll(formatted.messages, run, { index, messageId, facts: run.app?.factsOf({ Records: [record] }) });
     // Each record was formatted alone, as Records[0]: say which record of the batch it really is.
     for (const e of formatted.errors) log.error('unusable record', { status: 'error', index, messageId, error: e.message.replace(/^Records\[0\]/, `Records[${index}]`) });
 
@@ -130,6 +133,7 @@ async function handleSqs(event, run) {
     counts.badRecords += formatted.errors.length;
     if (failed || formatted.errors.length) batchItemFailures.push({ itemIdentifier: messageId });
   }
+  await run.app?.finish(run);
   log.info('invocation done', { counts, batchItemFailures: batchItemFailures.map((f) => f.itemIdentifier) });
   return { batchItemFailures };
 }
@@ -153,7 +157,7 @@ async function sendAll(messages, run, where) {
       outcomes.push({ status: 'dry-run' });
       continue;
     }
-    const o = await sendOne(m, m.eventId ? keys[i] : undefined, run);
+    const o = await sendOne(m, m.eventId ? keys[i] : undefined, run, where.facts);
     const fields = {
       ...about,
       status: o.status,
@@ -166,6 +170,7 @@ async function sendAll(messages, run, where) {
       ...(o.rotated ? { rotated: true } : {}),
       ...(o.retries?.length ? { retries: o.retries } : {}),
       ...(o.stateError ? { stateError: o.stateError } : {}),
+      ...(o.thread ? { thread: o.thread, ...(o.parentPosted ? { parentPosted: true } : {}), ...(o.broadcast ? { broadcast: true } : {}) } : {}),
     };
     if (o.status === 'delivered') run.log.info('slack message delivered', fields);
     else if (o.status === 'already-delivered') run.log.info('already delivered by an earlier attempt: not posted again', fields);
@@ -177,10 +182,11 @@ async function sendAll(messages, run, where) {
 }
 
 // One message: claim its key, post it (paced), and settle the claim by what happened.
-async function sendOne(m, key, run) {
+async function sendOne(m, key, run, facts) {
   const destination = m.destination ?? 'default';
   if (run.stopped) return { status: 'failed', attempts: 0, ms: 0, reason: 'no time left to send' };
-  if (!run.urls.has(destination)) {
+  // App mode posts to its channel: no webhook to resolve.
+  if (!run.app && !run.urls.has(destination)) {
     // Another destination's webhook (routing): read once per invocation, through the same resolver.
     try {
       run.urls.set(destination, await run.resolveWebhook(run.deadline - Date.now(), { destination }));
@@ -188,7 +194,7 @@ async function sendOne(m, key, run) {
       return { status: 'failed', attempts: 0, ms: 0, reason: `no webhook for destination "${destination}": ${err?.message ?? err}` };
     }
   }
-  if (!run.urls.get(destination)) return { status: 'failed', attempts: 0, ms: 0, reason: `no webhook for destination "${destination}"` };
+  if (!run.app && !run.urls.get(destination)) return { status: 'failed', attempts: 0, ms: 0, reason: `no webhook for destination "${destination}"` };
   let claimed = false;
   let stateError;
   if (run.state && key) {
@@ -199,9 +205,10 @@ async function sendOne(m, key, run) {
     if (c === 'unavailable') stateError = run.state.lastError;
     claimed = c === 'claimed';
   }
-  let o = await post(m.payload, destination, run, true);
-  if (o.status === 'failed' && o.permanent && isRevokedWebhook(o)) o = await retryWithRotatedWebhook(o, m.payload, destination, run);
-  if (o.status === 'failed' && o.permanent && o.httpStatus === 400) o = await postFallback(o, m, destination, run);
+  // App mode posts into the burst's thread and does its own fallback (Slack answers 200 ok:false).
+  let o = run.app ? await run.app.send(m, key, run, facts) : await post(m.payload, destination, run, true);
+  if (!run.app && o.status === 'failed' && o.permanent && isRevokedWebhook(o)) o = await retryWithRotatedWebhook(o, m.payload, destination, run);
+  if (!run.app && o.status === 'failed' && o.permanent && o.httpStatus === 400) o = await postFallback(o, m, destination, run);
   if (claimed) {
     if (o.status === 'delivered' || o.status === 'fallback') {
       if (!(await run.state.markDelivered(key))) stateError = run.state.lastError;

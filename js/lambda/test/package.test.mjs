@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startMockSlack } from '../mock-slack.mjs';
+import { MOCK_BOT_TOKEN, MOCK_CHANNEL, startMockSlackApi } from '../mock-slack-api.mjs';
 import { fixture, snsEvent, sqsEvent } from '../fixtures.mjs';
 import { assertNoWebhookSecret, invokeInChild, outcomeLines } from './helpers/child.mjs';
 
@@ -30,7 +31,7 @@ after(async () => {
 test('the zip holds the handler and the package, nothing else', () => {
   const entries = execFileSync('unzip', ['-Z1', ZIP], { encoding: 'utf8' }).trim().split('\n').sort();
   const handler = entries.filter((e) => !e.startsWith('node_modules/'));
-  assert.deepEqual(handler, ['config.mjs', 'index.mjs', 'log.mjs', 'notify.mjs', 'pacing.mjs', 'secrets.mjs', 'state.mjs']);
+  assert.deepEqual(handler, ['app.mjs', 'config.mjs', 'index.mjs', 'log.mjs', 'notify.mjs', 'pacing.mjs', 'secrets.mjs', 'slack-api.mjs', 'state.mjs', 'threads.mjs']);
   for (const e of entries.filter((x) => x.startsWith('node_modules/'))) assert.match(e, /^node_modules\/sgnotify\//);
   for (const needed of ['package.json', 'index.mjs', 'deliver.mjs', 'dist/node/sgnotify_bg.wasm']) {
     assert.ok(entries.includes(`node_modules/sgnotify/${needed}`), `${needed} in the zip`);
@@ -54,4 +55,17 @@ test('from the unzipped folder, a bad setting still fails the start by name', as
   const r = await invokeInChild({ dir, cwd: dir, env: { SLACK_WEBHOOK_URL: slack.url, SLACK_WEBHOOK_ALLOWED_HOSTS: new URL(slack.url).host, LOCALE: 'xx' }, events: [] });
   assert.match(r.results[0]?.importError?.message ?? '', /LOCALE: /);
   assertNoWebhookSecret(r.output, slack.url);
+});
+
+test('from the unzipped folder, app mode posts a thread', async () => {
+  const api = await startMockSlackApi();
+  try {
+    const event = snsEvent([fixture('aws-spotlight__AuthorizeSecurityGroupIngress__1')]);
+    const r = await invokeInChild({ dir, cwd: dir, env: { SLACK_BOT_TOKEN: MOCK_BOT_TOKEN, SLACK_CHANNEL: MOCK_CHANNEL, SLACK_API_URL: api.url }, events: [event] });
+    assert.equal(r.results[0].result?.delivered, 2, JSON.stringify(r.results) + r.stderr);
+    assert.deepEqual(api.threads().map((t) => t.replies.length), [2]);
+    assert.ok(!r.output.includes(MOCK_BOT_TOKEN));
+  } finally {
+    await api.close();
+  }
 });

@@ -1,0 +1,300 @@
+//! Threads for bursts (Slack app mode). A burst is the changes one principal makes in one account
+//! within a time window; in Slack it is one parent message that sums it up, with every rule
+//! message as a reply. This module gives the caller what it needs to group changes ([`facts`]:
+//! who, which account, when, which group) and renders the parent ([`summary`]). The replies are
+//! the rule messages of [`crate::format`] unchanged: a critical reply is also broadcast to the
+//! channel, where it must stand on its own.
+
+use crate::config::Config;
+use crate::envelope::{self, Entry};
+use crate::error::{kind_of, Error};
+use crate::escape::{self, code, truncate};
+use crate::i18n::Locale;
+use crate::path::Path;
+use crate::risk::Severity;
+use crate::slack::{event_time, Block, Text, MAX_FIELD, MAX_HEADER};
+use crate::{cloudtrail::Record, rules};
+use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+/// Groups listed by name in a summary; the rest are counted.
+const MAX_GROUPS_SHOWN: usize = 10;
+/// Bound on a burst key, far below DynamoDB's 2,048-byte partition key.
+const MAX_KEY: usize = 600;
+
+/// What grouping needs to know about one record that changes a security group.
+#[derive(Serialize, Debug, Clone, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct Facts {
+    /// The record of the input (`Records[index]`), as in [`crate::Message::index`].
+    pub index: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub event_id: Option<String>,
+    /// Equal for changes by the same principal in the same account: the owning account and the
+    /// principal's ARN (or its type and name when CloudTrail gives no ARN).
+    pub key: String,
+    /// The account that owns the group.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
+    /// The principal as a person reads it (user, `role/session`, `root`, a service).
+    pub principal: String,
+    /// CloudTrail's `userIdentity.type`.
+    pub principal_type: String,
+    /// The group's id, or its name when the event has no id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+    /// The event time, RFC 3339 in UTC, and as epoch seconds (absent when unreadable).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub epoch_seconds: Option<i64>,
+}
+
+/// Facts for every security-group change in the input, in input order. Records that are not
+/// SG changes, or that cannot be read, have none: `format_event` reports those.
+pub fn facts(input: &Value) -> Result<Vec<Facts>, Error> {
+    let unwrapped = envelope::unwrap(input)?;
+    let mut out = Vec::new();
+    for entry in unwrapped.entries {
+        let Entry::Record(env) = entry else { continue };
+        let root = Path::root(&env.prefix);
+        let Ok(rec) = Record::parse(&env.record, &root) else { continue };
+        if !rec.is_sg_change() {
+            continue;
+        }
+        let Ok(extracted) = rules::extract(&rec, &root) else { continue };
+        let p = &rec.principal;
+        let account = env.owner.clone().or_else(|| rec.recipient_account.clone()).or_else(|| p.account_id.clone());
+        let who = p.arn.clone().unwrap_or_else(|| format!("{}:{}", p.kind, p.name));
+        let key = truncate(&format!("{}|{who}", account.as_deref().unwrap_or("?")), MAX_KEY);
+        let when = rec.event_time.as_deref().and_then(parse_time);
+        out.push(Facts {
+            index: env.index,
+            event_id: rec.event_id.clone(),
+            key,
+            account,
+            principal: p.name.clone(),
+            principal_type: p.kind.clone(),
+            group: extracted.group.id.clone().or_else(|| extracted.group.name.clone()),
+            time: when.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+            epoch_seconds: when.map(|t| t.timestamp()),
+        });
+    }
+    Ok(out)
+}
+
+// NOTE: the formats `slack::event_time` reads: CloudTrail's RFC 3339 and some exporters' UTC form.
+fn parse_time(raw: &str) -> Option<DateTime<Utc>> {
+    let raw = raw.trim();
+    DateTime::parse_from_rfc3339(raw).map(|d| d.with_timezone(&Utc)).ok().or_else(|| {
+        ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.fZ"]
+            .iter()
+            .find_map(|f| NaiveDateTime::parse_from_str(raw, f).ok())
+            .map(|n| Utc.from_utc_datetime(&n))
+    })
+}
+
+/// A burst so far, as the caller keeps it (the Lambda: in its state table).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Burst {
+    pub account: Option<String>,
+    pub principal: String,
+    pub principal_type: Option<String>,
+    /// Changes delivered into the thread so far.
+    pub changes: u64,
+    /// The highest severity among them.
+    pub severity: Severity,
+    /// Groups touched (at most the first few the caller kept) and how many in all.
+    pub groups: Vec<String>,
+    pub group_count: u64,
+    /// Event times of the first and the last change, RFC 3339.
+    pub first_time: Option<String>,
+    pub last_time: Option<String>,
+}
+
+const KNOWN: &str = "account, principal, principalType, changes, severity, groups, groupCount, firstTime, lastTime";
+
+impl Burst {
+    /// Reads a burst from a JSON object with the keys of [`KNOWN`]; names the key that is wrong.
+    pub fn from_json(v: &Value) -> Result<Burst, Error> {
+        let map = match v {
+            Value::Object(m) => m,
+            other => return Err(Error::Shape { path: "burst".into(), expected: "an object", found: kind_of(other) }),
+        };
+        if let Some(k) = map.keys().find(|k| !KNOWN.split(", ").any(|known| known == k.as_str())) {
+            return Err(bad(k, &format!("unknown key (known: {KNOWN})")));
+        }
+        let principal = opt_string(map, "principal")?.ok_or_else(|| bad("principal", "required (a string)"))?;
+        let changes = match map.get("changes") {
+            Some(Value::Number(n)) => n.as_u64().ok_or_else(|| bad("changes", &format!("expected a whole number ≥ 0, found {n}")))?,
+            Some(other) => return Err(bad("changes", &format!("expected a number, found {}", kind_of(other)))),
+            None => return Err(bad("changes", "required (a number)")),
+        };
+        let severity = match opt_string(map, "severity")?.as_deref() {
+            Some("critical") => Severity::Critical,
+            Some("warning") => Severity::Warning,
+            Some("info") | None => Severity::Info,
+            Some(other) => return Err(bad("severity", &format!("expected \"critical\", \"warning\" or \"info\", found \"{}\"", crate::error::shown(other)))),
+        };
+        let groups = match map.get("groups") {
+            None | Some(Value::Null) => Vec::new(),
+            Some(Value::Array(items)) => items
+                .iter()
+                .enumerate()
+                .map(|(i, g)| g.as_str().map(str::to_string).ok_or_else(|| bad(&format!("groups[{i}]"), &format!("expected a string, found {}", kind_of(g)))))
+                .collect::<Result<_, _>>()?,
+            Some(other) => return Err(bad("groups", &format!("expected a list of strings, found {}", kind_of(other)))),
+        };
+        let group_count = match map.get("groupCount") {
+            None | Some(Value::Null) => groups.len() as u64,
+            Some(Value::Number(n)) => n.as_u64().ok_or_else(|| bad("groupCount", &format!("expected a whole number ≥ 0, found {n}")))?,
+            Some(other) => return Err(bad("groupCount", &format!("expected a number, found {}", kind_of(other)))),
+        };
+        Ok(Burst {
+            account: opt_string(map, "account")?,
+            principal,
+            principal_type: opt_string(map, "principalType")?,
+            changes,
+            severity,
+            group_count: group_count.max(groups.len() as u64),
+            groups,
+            first_time: opt_string(map, "firstTime")?,
+            last_time: opt_string(map, "lastTime")?,
+        })
+    }
+}
+
+fn bad(key: &str, message: &str) -> Error {
+    Error::Unrecognized { path: format!("burst.{key}"), detail: message.to_string() }
+}
+
+fn opt_string(map: &Map<String, Value>, key: &str) -> Result<Option<String>, Error> {
+    match map.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(other) => Err(bad(key, &format!("expected a string, found {}", kind_of(other)))),
+    }
+}
+
+/// The parent message of a thread: a Web API payload (`chat.postMessage` / `chat.update` take it
+/// with `channel`, and `ts` for an update).
+#[derive(Serialize, Debug, Clone, PartialEq)]
+pub struct Summary {
+    /// The notification line (mobile notifications and the channel list read only this).
+    pub text: String,
+    pub blocks: Vec<Block>,
+}
+
+struct Words {
+    title: &'static str,
+    changes: &'static str,
+    so_far: &'static str,
+    highest: &'static str,
+    groups: &'static str,
+    more: &'static str,
+    first_last: &'static str,
+    how: &'static str,
+}
+
+const EN: Words = Words {
+    title: "Security group changes by",
+    changes: "Changes",
+    so_far: "so far",
+    highest: "Highest severity",
+    groups: "Security groups",
+    more: "more",
+    first_last: "First · last change",
+    how: "Each change is a reply in this thread; critical ones are also posted to the channel.",
+};
+
+const KO: Words = Words {
+    title: "보안 그룹 변경:",
+    changes: "변경",
+    so_far: "현재까지",
+    highest: "최고 위험도",
+    groups: "보안 그룹",
+    more: "개 더",
+    first_last: "첫 변경 · 마지막 변경",
+    how: "각 변경은 이 스레드의 답글입니다. 위험 변경은 채널에도 게시됩니다.",
+};
+
+/// Renders the parent message of a burst in the configured locale, zone and account names.
+pub fn summary(burst: &Burst, cfg: &Config) -> Summary {
+    let l = cfg.locale.labels();
+    let w = match cfg.locale {
+        Locale::En => &EN,
+        Locale::Ko => &KO,
+    };
+    let sev = burst.severity;
+    let sev_word = match sev {
+        Severity::Critical => l.critical,
+        Severity::Warning => l.warning,
+        Severity::Info => l.info,
+    };
+    let who = escape::text(&burst.principal, 256);
+    let kind = burst.principal_type.as_deref().map(|k| format!(" ({})", escape::text(k, 64))).unwrap_or_default();
+    let (account_plain, account_md) = match burst.account.as_deref() {
+        Some(id) => match (cfg.account_name(id), l.unknown_account) {
+            (Some(n), _) => (format!("{} ({})", escape::text(n, 128), escape::text(id, 128)), format!("{} ({})", escape::text(n, 128), code(id, 128))),
+            (None, "") => (escape::text(id, 128), code(id, 128)),
+            (None, unnamed) => (format!("{unnamed} ({})", escape::text(id, 128)), format!("{unnamed} ({})", code(id, 128))),
+        },
+        None => (l.unknown.to_string(), l.unknown.to_string()),
+    };
+
+    let shown: Vec<String> = burst.groups.iter().take(MAX_GROUPS_SHOWN).map(|g| code(g, 128)).collect();
+    let hidden = burst.group_count.saturating_sub(shown.len() as u64);
+    let mut groups = if shown.is_empty() { l.unknown.to_string() } else { shown.join(", ") };
+    if hidden > 0 {
+        groups.push_str(&format!(" (+{hidden} {})", w.more));
+    }
+    let time = |t: &Option<String>| event_time(t.as_deref(), cfg.timezone);
+    let field = |label: &str, value: String| Text::Mrkdwn { text: truncate(&format!("*{label}*\n{value}"), MAX_FIELD) };
+
+    let header = truncate(&format!("🧵 {} {}", w.title, escape::text(&burst.principal, 140)), MAX_HEADER);
+    let blocks = vec![
+        Block::Header { text: Text::Plain { text: header, emoji: true } },
+        Block::Section {
+            text: None,
+            fields: vec![
+                field(l.account, account_md),
+                field(l.principal, format!("{who}{kind}")),
+                field(w.changes, format!("*{}* ({})", burst.changes, w.so_far)),
+                field(w.highest, format!("{} {sev_word}", sev.icon())),
+                field(w.groups, groups),
+                field(w.first_last, format!("{}\n{}", time(&burst.first_time), time(&burst.last_time))),
+            ],
+        },
+        Block::Context { elements: vec![Text::Mrkdwn { text: w.how.to_string() }] },
+    ];
+    let text = truncate(
+        &format!("{} [{sev_word}] {} {who} · {account_plain} · {}: {}", sev.icon(), w.title, w.changes, burst.changes),
+        1000,
+    );
+    Summary { text, blocks }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn times_read_like_the_messages_read_them() {
+        assert_eq!(parse_time("2021-01-24 04:55:45.000").map(|t| t.timestamp()), Some(1_611_464_145));
+        assert_eq!(parse_time("2021-01-24T13:55:45+09:00").map(|t| t.timestamp()), Some(1_611_464_145));
+        assert_eq!(parse_time("soon"), None);
+    }
+
+    #[test]
+    fn a_burst_names_its_bad_key() {
+        let e = |v: Value| Burst::from_json(&v).unwrap_err().to_string();
+        assert_eq!(e(json!([])), "burst: expected an object, found a list");
+        assert_eq!(e(json!({"changes": 1})), "burst.principal: required (a string)");
+        assert_eq!(e(json!({"principal": "a", "changes": -1})), "burst.changes: expected a whole number ≥ 0, found -1");
+        assert_eq!(e(json!({"principal": "a", "changes": 1, "severity": "high"})), "burst.severity: expected \"critical\", \"warning\" or \"info\", found \"high\"");
+        assert_eq!(e(json!({"principal": "a", "changes": 1, "groups": ["sg-1", 2]})), "burst.groups[1]: expected a string, found a number");
+        assert!(e(json!({"principal": "a", "changes": 1, "colour": "red"})).starts_with("burst.colour: unknown key"));
+    }
+}
