@@ -109,7 +109,6 @@ fn format_record(env: &Envelope, cfg: &Config, out: &mut Formatted) -> Result<()
         user_agent: rec.user_agent.as_deref(),
         event_name: &rec.event_name,
     };
-    let muted = cfg.policy.muted_by(&subject);
     for r in event.render(&extracted.changes) {
         let skip = |reason: String| Skipped {
             index: env.index,
@@ -118,7 +117,7 @@ fn format_record(env: &Envelope, cfg: &Config, out: &mut Formatted) -> Result<()
             reason: format!("{reason} · {}", r.summary),
         };
         // NOTE: a policy skip names the change (its summary), so nothing leaves without a trace.
-        if let Some(i) = muted {
+        if let Some(i) = cfg.policy.muted_by(&subject, r.severity) {
             out.skipped.push(skip(format!("policy: mute[{i}]")));
             continue;
         }

@@ -26,6 +26,8 @@ pub struct Mute {
     pub principal: Option<String>,
     pub user_agent: Option<String>,
     pub scope: Scope,
+    /// Mutes only messages of these severities (`{ou: "Root/Sandbox", severity: "info"}`).
+    pub severity: Option<Vec<Severity>>,
 }
 
 /// What an entry says about the owning account and the call.
@@ -119,10 +121,11 @@ pub struct Subject<'a> {
 }
 
 impl Policy {
-    /// The first `mute` entry that matches, by index.
-    pub fn muted_by(&self, s: &Subject) -> Option<usize> {
+    /// The first `mute` entry that matches a message of this severity, by index.
+    pub fn muted_by(&self, s: &Subject, severity: Severity) -> Option<usize> {
         self.mute.iter().position(|m| {
-            m.scope.matches(s)
+            m.severity.as_ref().is_none_or(|l| l.contains(&severity))
+                && m.scope.matches(s)
                 && m.principal.as_deref().is_none_or(|g| s.principal_arn.is_some_and(|a| glob(g, a)))
                 && m.user_agent.as_deref().is_none_or(|g| s.user_agent.is_some_and(|a| glob(g, a)))
         })
@@ -221,6 +224,15 @@ fn severity(v: &Value, path: &str) -> Result<Severity, Error> {
     }
 }
 
+/// `"critical"` or `["critical", "warning"]`.
+fn severities(v: &Value, path: &str) -> Result<Vec<Severity>, Error> {
+    match v {
+        Value::Array(l) if !l.is_empty() => l.iter().enumerate().map(|(j, s)| severity(s, &format!("{path}[{j}]"))).collect(),
+        Value::Array(_) => Err(err(path, "expected at least one value")),
+        s => Ok(vec![severity(s, path)?]),
+    }
+}
+
 fn tags(v: &Value, path: &str) -> Result<BTreeMap<String, String>, Error> {
     let m = v.as_object().ok_or_else(|| err(path, format!("expected an object of tag -> value, found {}", kind_of(v))))?;
     m.iter()
@@ -292,7 +304,7 @@ pub fn parse(v: &Value) -> Result<Policy, Error> {
             "mute" => {
                 for (i, e) in list(v, &path)?.iter().enumerate() {
                     let here = format!("{path}[{i}]");
-                    let m = object(e, &here, &["principal", "userAgent", "account", "ou", "eventName", "tag"])?;
+                    let m = object(e, &here, &["principal", "userAgent", "account", "ou", "eventName", "tag", "severity"])?;
                     if m.is_empty() {
                         return Err(err(&here, "an empty entry would mute everything; name at least one field"));
                     }
@@ -300,6 +312,7 @@ pub fn parse(v: &Value) -> Result<Policy, Error> {
                         principal: m.get("principal").map(|g| nonempty_string(g, &format!("{here}.principal"))).transpose()?,
                         user_agent: m.get("userAgent").map(|g| nonempty_string(g, &format!("{here}.userAgent"))).transpose()?,
                         scope: scope(m, &here)?,
+                        severity: m.get("severity").map(|v| severities(v, &format!("{here}.severity"))).transpose()?,
                     });
                 }
             }
@@ -311,14 +324,7 @@ pub fn parse(v: &Value) -> Result<Policy, Error> {
                     let mention = r.get("mention").map(|m| mention(m, &format!("{here}.mention"))).transpose()?;
                     let at = format!("{here}.match");
                     let m = object(r.get("match").unwrap_or(&Value::Null), &at, &["account", "ou", "tag", "severity", "eventName"])?;
-                    let severity = match m.get("severity") {
-                        None => None,
-                        Some(Value::Array(l)) if !l.is_empty() => {
-                            Some(l.iter().enumerate().map(|(j, s)| severity(s, &format!("{at}.severity[{j}]"))).collect::<Result<_, _>>()?)
-                        }
-                        Some(Value::Array(_)) => return Err(err(&format!("{at}.severity"), "expected at least one value")),
-                        Some(s) => Some(vec![severity(s, &format!("{at}.severity"))?]),
-                    };
+                    let severity = m.get("severity").map(|v| severities(v, &format!("{at}.severity"))).transpose()?;
                     p.routes.push(Route { destination, mention, scope: scope(m, &at)?, severity });
                 }
             }

@@ -42,6 +42,8 @@ export interface PolicyMute extends PolicyScope {
   principal?: string;
   /** Glob over the call's user agent. */
   userAgent?: string;
+  /** Mute only messages of these severities, e.g. a sandbox's "info". */
+  severity?: Severity | Severity[];
 }
 
 export interface PolicyRoute {

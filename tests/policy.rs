@@ -131,6 +131,17 @@ fn every_field_of_a_mute_entry_must_match() {
 }
 
 #[test]
+fn a_mute_entry_may_name_severities() {
+    // The sandbox muted below warning: its info change is held back, its critical ones are not.
+    let policy = json!({"mute": [{"ou": "Root/Sandbox", "severity": "info"}]});
+    let created = run(TERRAFORM, json!({"accounts": org(), "policy": policy}));
+    assert!(created.messages.is_empty() && reasons(&created)[0].starts_with("policy: mute[0] · "));
+    assert_eq!(run(MYSQL, json!({"accounts": org(), "policy": policy})).messages.len(), 2);
+    let both = json!({"mute": [{"ou": "Root/Sandbox", "severity": ["info", "critical"]}]});
+    assert!(run(MYSQL, json!({"accounts": org(), "policy": both})).messages.is_empty());
+}
+
+#[test]
 fn ou_matches_whole_path_segments() {
     // 112233445566 sits in Root/Production: a Root/Prod entry must not catch it.
     let mute = |ou: &str| run(CD_EGRESS, json!({"accounts": org(), "policy": {"mute": [{"ou": ou}]}})).messages.is_empty();
@@ -245,6 +256,7 @@ fn a_bad_policy_names_the_key_path() {
         (json!({"mute": [{"role": "x"}]}), "options.policy.mute[0].role: unknown key"),
         (json!({"mute": [{"account": []}]}), "options.policy.mute[0].account: expected at least one value"),
         (json!({"mute": [{"eventName": ["A", 1]}]}), "options.policy.mute[0].eventName[1]: expected a string, found a number"),
+        (json!({"mute": [{"ou": "Root", "severity": []}]}), "options.policy.mute[0].severity: expected at least one value"),
         (json!({"mute": [{"tag": {"env": true}}]}), "options.policy.mute[0].tag[\"env\"]: expected a string, found a boolean"),
         (json!({"routes": [{"match": {}}]}), "options.policy.routes[0].destination: expected a string, found null"),
         (json!({"routes": [{"destination": "a"}]}), "options.policy.routes[0].match: expected an object, found null"),
@@ -263,4 +275,31 @@ fn a_bad_policy_names_the_key_path() {
         let got = error(MYSQL, json!({"policy": policy}));
         assert!(got.starts_with(want), "{policy}\n got: {got}\nwant: {want}");
     }
+}
+
+/// The worked example in src/README.md, read from the README itself so the two cannot drift.
+#[test]
+fn the_readme_worked_example_does_what_it_says() {
+    let readme = std::fs::read_to_string(format!("{}/src/README.md", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    let example = readme.split("**Worked example**").nth(1).expect("the worked example");
+    let json_block = example.split("```json").nth(1).and_then(|b| b.split("```").next()).expect("its JSON");
+    let policy: Value = serde_json::from_str(json_block).unwrap();
+    let accounts = json!({
+        "123456789012": {"name": "web-prod", "ou": "Root/Prod/Web"},
+        "999999999999": {"name": "sandbox-1", "ou": "Root/Sandbox/Team-A"}
+    });
+    let options = json!({"accounts": accounts, "policy": policy});
+    // Prod critical: #sec-alerts with @here.
+    let prod = run(EB, options.clone());
+    assert_eq!((prod.messages[0].destination.as_str(), prod.messages[0].mention.as_deref()), ("sec-alerts", Some("<!here>")));
+    // Sandbox below warning: muted by the second entry; its critical changes still go out.
+    let created = run(TERRAFORM, options.clone());
+    assert!(created.messages.is_empty() && reasons(&created)[0].starts_with("policy: mute[1] · Security group created"));
+    let open = run(MYSQL, options.clone());
+    assert!(open.messages.iter().all(|m| m.destination == "default" && m.severity == Severity::Critical));
+    // The CI role's glob, on the ARN of a real assumed-role caller renamed to ci-deploy.
+    let mut ci = fixture(CD_EGRESS);
+    ci["userIdentity"]["arn"] = json!("arn:aws:sts::112233445566:assumed-role/ci-deploy/run-42");
+    let muted = format_event(&ci, &options).unwrap();
+    assert!(muted.messages.is_empty() && reasons(&muted)[0].starts_with("policy: mute[0] · "));
 }
