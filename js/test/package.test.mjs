@@ -144,7 +144,7 @@ test('policy and accounts: real results type-check against Formatted, and a bad 
     },
     policy: {
       minSeverity: 'warning',
-      mute: [{ principal: 'arn:aws:sts::*:assumed-role/ContinousDeployment/*' }],
+      mute: [{ principal: 'arn:aws:sts::*:assumed-role/ContinousDeployment/*' }, { ou: 'Root/Sandbox', severity: ['info'] }],
       routes: [{ destination: 'sec-alerts', mention: '<!here>', match: { ou: 'Root/Prod', severity: ['critical'] } }],
       trustedCidrs: ['10.0.0.0/8'],
       sensitivePorts: { add: [{ port: 80, name: 'HTTP' }], remove: [3306] },
