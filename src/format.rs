@@ -6,7 +6,7 @@ use crate::config::Config;
 use crate::envelope::{self, Entry, Envelope};
 use crate::error::Error;
 use crate::path::Path;
-use crate::policy::{Subject, DEFAULT_DESTINATION};
+use crate::policy::{Decision, Subject};
 use crate::risk::Severity;
 use crate::rules;
 use crate::slack::{self, Payload};
@@ -110,23 +110,19 @@ fn format_record(env: &Envelope, cfg: &Config, out: &mut Formatted) -> Result<()
         event_name: &rec.event_name,
     };
     for r in event.render(&extracted.changes) {
-        let skip = |reason: String| Skipped {
-            index: env.index,
-            event_id: rec.event_id.clone(),
-            event_name: Some(rec.event_name.clone()),
-            reason: format!("{reason} · {}", r.summary),
+        let (destination, mention) = match cfg.policy.decide(&subject, r.severity) {
+            // NOTE: a policy skip names the change (its summary), so nothing leaves without a trace.
+            Decision::Skip(reason) => {
+                out.skipped.push(Skipped {
+                    index: env.index,
+                    event_id: rec.event_id.clone(),
+                    event_name: Some(rec.event_name.clone()),
+                    reason: format!("{reason} · {}", r.summary),
+                });
+                continue;
+            }
+            Decision::Send { destination, mention } => (destination.to_string(), mention.map(str::to_string)),
         };
-        // NOTE: a policy skip names the change (its summary), so nothing leaves without a trace.
-        if let Some(i) = cfg.policy.muted_by(&subject, r.severity) {
-            out.skipped.push(skip(format!("policy: mute[{i}]")));
-            continue;
-        }
-        if let Some(min) = cfg.policy.min_severity.filter(|&m| r.severity < m) {
-            out.skipped.push(skip(format!("policy: minSeverity {} (this change is {})", min.name(), r.severity.name())));
-            continue;
-        }
-        let route = cfg.policy.route(&subject, r.severity);
-        let mention = route.and_then(|rt| rt.mention.clone());
         let mut payload = r.payload;
         if let Some(m) = &mention {
             payload.text = format!("{m} {}", payload.text);
@@ -138,7 +134,7 @@ fn format_record(env: &Envelope, cfg: &Config, out: &mut Formatted) -> Result<()
             severity: r.severity,
             summary: r.summary,
             rule_ids: r.rule_ids,
-            destination: route.map_or(DEFAULT_DESTINATION, |rt| rt.destination.as_str()).to_string(),
+            destination,
             mention,
             payload,
         });

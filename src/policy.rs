@@ -120,7 +120,30 @@ pub struct Subject<'a> {
     pub event_name: &'a str,
 }
 
+/// What the policy does with one message.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Decision<'p> {
+    /// Held back; the reason starts `policy:` and names the entry.
+    Skip(String),
+    Send { destination: &'p str, mention: Option<&'p str> },
+}
+
 impl Policy {
+    /// Mute first, then the minimum severity, then the first matching route.
+    pub fn decide(&self, s: &Subject, severity: Severity) -> Decision<'_> {
+        if let Some(i) = self.muted_by(s, severity) {
+            return Decision::Skip(format!("policy: mute[{i}]"));
+        }
+        if let Some(min) = self.min_severity.filter(|&m| severity < m) {
+            return Decision::Skip(format!("policy: minSeverity {} (this change is {})", min.name(), severity.name()));
+        }
+        let route = self.route(s, severity);
+        Decision::Send {
+            destination: route.map_or(DEFAULT_DESTINATION, |r| r.destination.as_str()),
+            mention: route.and_then(|r| r.mention.as_deref()),
+        }
+    }
+
     /// The first `mute` entry that matches a message of this severity, by index.
     pub fn muted_by(&self, s: &Subject, severity: Severity) -> Option<usize> {
         self.mute.iter().position(|m| {
