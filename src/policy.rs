@@ -62,9 +62,6 @@ impl Default for Exposure {
 }
 
 impl Exposure {
-    pub fn is_sensitive(&self, port: i64) -> bool {
-        self.sensitive_ports.iter().any(|&(p, _)| i64::from(p) == port)
-    }
     /// Whether a rule's peer (a CIDR as the event wrote it) lies inside a trusted range.
     pub fn is_trusted(&self, peer: &str) -> bool {
         Cidr::parse(peer).is_some_and(|c| self.trusted.iter().any(|t| t.contains(&c)))

@@ -84,9 +84,9 @@ pub const SENSITIVE_PORTS: &[(u16, &str)] = &[
     (50070, "HDFS NameNode UI"),
 ];
 
-/// The well-known name of a single port, when it has one we list.
-pub fn port_name(port: i64) -> Option<&'static str> {
-    SENSITIVE_PORTS.iter().find(|(p, _)| i64::from(*p) == port).map(|(_, n)| *n)
+/// The name of a single sensitive port (the defaults and the policy's additions).
+pub fn port_name(port: i64, ex: &Exposure) -> Option<&str> {
+    ex.sensitive_ports.iter().find(|(p, _)| i64::from(*p) == port).map(|(_, n)| n.as_str())
 }
 
 /// Whether a rule covers every port of its protocol.
@@ -110,10 +110,12 @@ fn port_range(rule: &Rule) -> Option<std::ops::RangeInclusive<i64>> {
     }
 }
 
-/// The default sensitive ports a TCP/UDP rule opens (every one for all-ports rules).
-pub fn sensitive_ports_in(rule: &Rule) -> Vec<(u16, &'static str)> {
+/// The names of the sensitive ports a TCP/UDP port range opens.
+pub fn sensitive_ports_in<'e>(rule: &Rule, ex: &'e Exposure) -> Vec<&'e str> {
     let Some(range) = port_range(rule) else { return Vec::new() };
-    SENSITIVE_PORTS.iter().copied().filter(|(p, _)| range.contains(&i64::from(*p))).collect()
+    let mut ports: Vec<&(u16, String)> = ex.sensitive_ports.iter().filter(|(p, _)| range.contains(&i64::from(*p))).collect();
+    ports.sort_by_key(|(p, _)| *p);
+    ports.into_iter().map(|(_, n)| n.as_str()).collect()
 }
 
 /// Whether a rule opens a port the policy counts as sensitive.

@@ -243,6 +243,9 @@ fn sensitive_ports_can_be_added_and_removed() {
     assert_eq!(run(ROOT_HTTP, json!({})).messages[0].severity, Severity::Warning);
     let added = run(ROOT_HTTP, json!({"policy": {"sensitivePorts": {"add": [{"port": 80, "name": "HTTP"}]}}}));
     assert_eq!(added.messages[0].severity, Severity::Critical);
+    // The message names sensitive ports as the policy sees them.
+    assert!(added.messages[0].summary.starts_with("Inbound rule added: TCP 80 (HTTP) from 0.0.0.0/0"), "{}", added.messages[0].summary);
+    assert!(removed.messages[0].summary.starts_with("Inbound rule added: TCP 3306 from 0.0.0.0/0"), "{}", removed.messages[0].summary);
 }
 
 #[test]
