@@ -1,20 +1,22 @@
 //! Options: read once per call from a JSON object, validated, with defaults.
 
 use crate::color::ColorScheme;
+use crate::accounts::{self, Account};
 use crate::error::{shown, Error};
 use crate::i18n::Locale;
+use crate::policy::{self, Policy};
 use chrono_tz::Tz;
 use serde_json::Value;
 use std::collections::HashMap;
 
 pub const DEFAULT_MAX_MESSAGES: usize = 10;
-const KNOWN: &str = "accounts, timezone, locale, channel, username, iconEmoji, maxMessagesPerEvent, colorScheme";
+const KNOWN: &str = "accounts, policy, timezone, locale, channel, username, iconEmoji, maxMessagesPerEvent, colorScheme";
 
 /// Validated options.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// Account id -> name ("alias").
-    pub accounts: HashMap<String, String>,
+    /// Account id -> name ("alias"), OU path and tags.
+    pub accounts: HashMap<String, Account>,
     pub timezone: Tz,
     pub locale: Locale,
     pub channel: Option<String>,
@@ -23,6 +25,7 @@ pub struct Config {
     /// Above this many rules in one event, rules are grouped into fewer messages.
     pub max_messages: usize,
     pub color_scheme: ColorScheme,
+    pub policy: Policy,
 }
 
 impl Default for Config {
@@ -36,6 +39,7 @@ impl Default for Config {
             icon_emoji: None,
             max_messages: DEFAULT_MAX_MESSAGES,
             color_scheme: ColorScheme::Severity,
+            policy: Policy::default(),
         }
     }
 }
@@ -73,7 +77,8 @@ impl Config {
         };
         for (key, val) in map {
             match key.as_str() {
-                "accounts" => c.accounts = accounts(val)?,
+                "accounts" => c.accounts = accounts::parse(val)?,
+                "policy" => c.policy = policy::parse(val)?,
                 "timezone" => {
                     if let Some(tz) = string(key, val)? {
                         c.timezone = parse_timezone(&tz)?;
@@ -114,24 +119,12 @@ impl Config {
 
     /// The name for an account id, if one was given.
     pub fn account_name(&self, id: &str) -> Option<&str> {
-        self.accounts.get(id).map(String::as_str)
+        self.accounts.get(id).map(|a| a.name.as_str())
     }
-}
 
-fn accounts(v: &Value) -> Result<HashMap<String, String>, Error> {
-    match v {
-        Value::Null => Ok(HashMap::new()),
-        Value::Object(m) => m
-            .iter()
-            .map(|(id, name)| match name {
-                Value::String(s) => Ok((id.trim().to_string(), s.clone())),
-                other => Err(err(
-                    &format!("accounts[\"{}\"]", shown(id)),
-                    format!("expected a name (string), found {}", crate::error::kind_of(other)),
-                )),
-            })
-            .collect(),
-        other => Err(err("accounts", format!("expected an object of account id -> name, found {}", crate::error::kind_of(other)))),
+    /// The OU path of an account id, if one was given.
+    pub fn account_ou(&self, id: &str) -> Option<&str> {
+        self.accounts.get(id).and_then(|a| a.ou.as_deref())
     }
 }
 
@@ -164,5 +157,6 @@ mod tests {
             "options.colorScheme: unknown colour scheme \"loud\" (use \"severity\" or \"action\")"
         );
         assert!(e(json!({"colorScheme": 1})).starts_with("options.colorScheme: expected a string"));
+        assert!(e(json!({"accounts": []})).starts_with("options.accounts: expected an object"));
     }
 }

@@ -1,5 +1,6 @@
-//! The pipeline: envelope → CloudTrail record → rule changes → risk → Slack messages; tamper
-//! calls (CloudTrail stopped, sgnotify's rule disabled...) become alerts of their own.
+//! The pipeline: envelope → CloudTrail record → rule changes → risk → Slack messages → policy
+//! (mute, minimum severity, route); tamper calls (CloudTrail stopped, sgnotify's rule disabled...)
+//! become alerts of their own and pass through the same policy.
 
 use crate::cloudtrail::Record;
 use crate::config::Config;
@@ -7,6 +8,7 @@ use crate::envelope::{self, Entry, Envelope};
 use crate::error::Error;
 use crate::fields::Unreadable;
 use crate::path::Path;
+use crate::policy::{Decision, Subject};
 use crate::risk::Severity;
 use crate::rules;
 use crate::slack::{self, Payload, Rendered};
@@ -31,6 +33,11 @@ pub struct Message {
     /// with its path and what was wrong (`detail.userAgent: expected a string, found an object`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// The policy route's destination, `"default"` when none matched.
+    pub destination: String,
+    /// The route's mention, already at the start of `payload.text`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mention: Option<String>,
     pub payload: Payload,
 }
 
@@ -94,7 +101,7 @@ fn format_record(env: &Envelope, cfg: &Config, out: &mut Formatted) -> Result<()
                 let unreadable: Vec<Unreadable> =
                     env.unreadable.iter().chain(&rec.unreadable).chain(&t.unreadable).cloned().collect();
                 let event = slack::Event { rec: &rec, group: None, owner: env.owner.as_deref(), cfg, unreadable: &unreadable };
-                push(out, env.index, &rec, t.render(&event), &unreadable);
+                push(out, env.index, &event, t.render(&event));
                 return Ok(());
             }
             Verdict::NotOurs(reason) => {
@@ -124,12 +131,40 @@ fn format_record(env: &Envelope, cfg: &Config, out: &mut Formatted) -> Result<()
         unreadable: &unreadable,
     };
     for r in event.render(&extracted.changes) {
-        push(out, env.index, &rec, r, &unreadable);
+        push(out, env.index, &event, r);
     }
     Ok(())
 }
 
-fn push(out: &mut Formatted, index: usize, rec: &Record, r: Rendered, unreadable: &[Unreadable]) {
+/// One rendered message through the policy: skipped with its reason, or sent to its route's
+/// destination with the route's mention at the start of the top-level text.
+fn push(out: &mut Formatted, index: usize, event: &slack::Event, r: Rendered) {
+    let (rec, cfg) = (event.rec, event.cfg);
+    let owner = event.owner_id();
+    let subject = Subject {
+        owner,
+        account: owner.and_then(|o| cfg.accounts.get(o)),
+        principal_arn: rec.principal.arn.as_deref(),
+        user_agent: rec.user_agent.as_deref(),
+        event_name: &rec.event_name,
+    };
+    let (destination, mention) = match cfg.policy.decide(&subject, r.severity) {
+        // NOTE: a policy skip names the change (its summary), so nothing leaves without a trace.
+        Decision::Skip(reason) => {
+            out.skipped.push(Skipped {
+                index,
+                event_id: rec.event_id.clone(),
+                event_name: Some(rec.event_name.clone()),
+                reason: format!("{reason} · {}", r.summary),
+            });
+            return;
+        }
+        Decision::Send { destination, mention } => (destination.to_string(), mention.map(str::to_string)),
+    };
+    let mut payload = r.payload;
+    if let Some(m) = &mention {
+        payload.text = format!("{m} {}", payload.text);
+    }
     out.messages.push(Message {
         index,
         event_id: rec.event_id.clone().unwrap_or_default(),
@@ -137,7 +172,9 @@ fn push(out: &mut Formatted, index: usize, rec: &Record, r: Rendered, unreadable
         severity: r.severity,
         summary: r.summary,
         rule_ids: r.rule_ids,
-        warnings: unreadable.iter().map(|u| u.warning.clone()).collect(),
-        payload: r.payload,
+        warnings: event.unreadable.iter().map(|u| u.warning.clone()).collect(),
+        destination,
+        mention,
+        payload,
     });
 }

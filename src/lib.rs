@@ -9,6 +9,7 @@
 //! boundary is `wasm` (wasm32 only).
 //! Everything here is pure: no I/O, no clock, no panics on any input.
 
+pub mod accounts;
 pub mod cloudtrail;
 pub mod color;
 pub mod config;
@@ -20,6 +21,7 @@ pub mod json;
 pub mod format;
 pub mod i18n;
 pub mod path;
+pub mod policy;
 pub mod risk;
 pub mod rules;
 pub mod slack;

@@ -8,6 +8,7 @@ use crate::config::Config;
 use crate::escape::{self, code, truncate};
 use crate::fields::Unreadable;
 use crate::i18n::Labels;
+use crate::policy::Exposure;
 use crate::risk::{self, port_name, Severity};
 use crate::rules::{Change, Changes, Direction, Group, Peer, Protocol, Rule};
 use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
@@ -149,7 +150,7 @@ impl Event<'_> {
         let failed = self.rec.failed();
         match changes {
             Changes::Created | Changes::Deleted => {
-                let sev = risk::event_severity(changes, root, failed);
+                let sev = risk::event_severity(changes, root, failed, &self.cfg.policy.exposure);
                 let l = self.l();
                 let title = if *changes == Changes::Created { l.group_created } else { l.group_deleted };
                 let title = format!("{title}: {}", self.group_plain());
@@ -162,9 +163,10 @@ impl Event<'_> {
             Changes::Rules(rules) if rules.len() <= self.cfg.max_messages => rules
                 .iter()
                 .map(|r| {
-                    let sev = risk::rule_severity(r, root, failed);
-                    let title = rule_line(r, self.l());
-                    self.message(sev, &title, Some(rule_fields(r, self.l())), None, r.rule_id.iter().cloned().collect())
+                    let sev = risk::rule_severity(r, root, failed, &self.cfg.policy.exposure);
+                    let ex = &self.cfg.policy.exposure;
+                    let title = rule_line(r, self.l(), ex);
+                    self.message(sev, &title, Some(rule_fields(r, self.l(), ex)), None, r.rule_id.iter().cloned().collect())
                 })
                 .collect(),
             Changes::Rules(rules) => self.grouped(rules, root, failed),
@@ -174,7 +176,8 @@ impl Event<'_> {
     /// More rules than messages allowed: as few messages as the limits allow, every rule listed.
     fn grouped(&self, rules: &[Rule], root: bool, failed: bool) -> Vec<Rendered> {
         let l = self.l();
-        let lines: Vec<String> = rules.iter().map(|r| format!("• {}", rule_line_md(r, l))).collect();
+        let ex = &self.cfg.policy.exposure;
+        let lines: Vec<String> = rules.iter().map(|r| format!("• {}", rule_line_md(r, l, ex))).collect();
         // Room for rule lines: the limit less what the rest of a message takes (measured on an
         // empty message), with slack for the header's counts.
         let fixed = block_text_len(&self.message(Severity::Info, "", None, Some(Vec::new()), Vec::new()).payload);
@@ -208,7 +211,7 @@ impl Event<'_> {
                 let slice = &rules[a..b];
                 let sev = slice
                     .iter()
-                    .map(|r| risk::rule_severity(r, root, failed))
+                    .map(|r| risk::rule_severity(r, root, failed, &self.cfg.policy.exposure))
                     .max()
                     .unwrap_or(Severity::Info);
                 let kind = group_kind(rules, l);
@@ -270,11 +273,17 @@ impl Event<'_> {
     fn account_md(&self, id: Option<&str>) -> String {
         let l = self.l();
         match id {
-            Some(id) => match (self.cfg.account_name(id), l.unknown_account) {
-                (Some(n), _) => format!("{} ({})", escape::text(n, ID), code(id, ID)),
-                (None, "") => code(id, ID),
-                (None, unnamed) => format!("{unnamed} ({})", code(id, ID)),
-            },
+            Some(id) => {
+                let mut s = match (self.cfg.account_name(id), l.unknown_account) {
+                    (Some(n), _) => format!("{} ({})", escape::text(n, ID), code(id, ID)),
+                    (None, "") => code(id, ID),
+                    (None, unnamed) => format!("{unnamed} ({})", code(id, ID)),
+                };
+                if let Some(ou) = self.cfg.account_ou(id) {
+                    s.push_str(&format!("\n{}: {}", l.ou, escape::text(ou, LONG)));
+                }
+                s
+            }
             None => self.owner_missing(),
         }
     }
@@ -462,7 +471,7 @@ fn protocol_plain(p: &Protocol, l: &Labels) -> String {
     }
 }
 
-fn ports_plain(r: &Rule, l: &Labels) -> String {
+fn ports_plain(r: &Rule, l: &Labels, ex: &Exposure) -> String {
     let any = |v: Option<i64>| match v {
         None | Some(-1) => l.any.to_string(),
         Some(n) => n.to_string(),
@@ -476,12 +485,12 @@ fn ports_plain(r: &Rule, l: &Labels) -> String {
             format!("{} (0-65535)", l.all_ports)
         }
         _ => match (r.from_port, r.to_port) {
-            (Some(f), Some(t)) if f == t => match port_name(f) {
+            (Some(f), Some(t)) if f == t => match port_name(f, ex) {
                 Some(name) => format!("{f} ({name})"),
                 None => f.to_string(),
             },
             (Some(f), Some(t)) => {
-                let named: Vec<&str> = risk::sensitive_ports_in(r).iter().map(|(_, n)| *n).collect();
+                let named = risk::sensitive_ports_in(r, ex);
                 if named.is_empty() || named.len() > 4 {
                     format!("{f}-{t}")
                 } else {
@@ -546,7 +555,7 @@ fn peer_word(r: &Rule, l: &Labels) -> &'static str {
 }
 
 /// The rule in one plain line: "Inbound rule added: TCP 22 (SSH) from 0.0.0.0/0 (anywhere)".
-pub fn rule_line(r: &Rule, l: &Labels) -> String {
+pub fn rule_line(r: &Rule, l: &Labels, ex: &Exposure) -> String {
     if r.protocol == Protocol::Unknown && r.peer == Peer::Unknown {
         let id = r.rule_id.as_deref().unwrap_or(l.unknown);
         return format!("{}: {id} ({})", rule_title(r, l), l.details_missing);
@@ -554,24 +563,24 @@ pub fn rule_line(r: &Rule, l: &Labels) -> String {
     format!(
         "{}: {} {} {}",
         rule_title(r, l),
-        what_plain(r, l),
+        what_plain(r, l, ex),
         peer_word(r, l),
         peer_plain(&r.peer, l)
     )
 }
 
 /// Protocol and ports together: "TCP 22 (SSH)", "All traffic", "IP protocol 50, all ports".
-fn what_plain(r: &Rule, l: &Labels) -> String {
+fn what_plain(r: &Rule, l: &Labels, ex: &Exposure) -> String {
     match r.protocol {
         Protocol::All => l.all_traffic.to_string(),
         Protocol::Other(_) => format!("{}, {}", protocol_plain(&r.protocol, l), l.all_ports.to_lowercase()),
-        _ => format!("{} {}", protocol_plain(&r.protocol, l), ports_plain(r, l)),
+        _ => format!("{} {}", protocol_plain(&r.protocol, l), ports_plain(r, l, ex)),
     }
 }
 
 /// The rule as one mrkdwn line, for grouped messages.
-fn rule_line_md(r: &Rule, l: &Labels) -> String {
-    let mut s = format!("{}: {} {} {}", rule_title(r, l), code(&what_plain(r, l), ID), peer_word(r, l), peer_md(&r.peer, l));
+fn rule_line_md(r: &Rule, l: &Labels, ex: &Exposure) -> String {
+    let mut s = format!("{}: {} {} {}", rule_title(r, l), code(&what_plain(r, l, ex), ID), peer_word(r, l), peer_md(&r.peer, l));
     if let Some(d) = &r.description {
         s.push_str(&format!(" — _{}_", escape::text(d, DESC)));
     }
@@ -608,7 +617,7 @@ fn peer_md(p: &Peer, l: &Labels) -> String {
     }
 }
 
-fn rule_fields(r: &Rule, l: &Labels) -> Vec<Text> {
+fn rule_fields(r: &Rule, l: &Labels, ex: &Exposure) -> Vec<Text> {
     let peer_label = match r.direction {
         Direction::Ingress => l.source,
         Direction::Egress => l.destination,
@@ -617,7 +626,7 @@ fn rule_fields(r: &Rule, l: &Labels) -> Vec<Text> {
     let mut f = vec![
         field(l.rule_cap, escape::text(&rule_title(r, l), ID)),
         field(l.protocol, escape::text(&protocol_plain(&r.protocol, l), ID)),
-        field(l.ports, code(&ports_plain(r, l), ID)),
+        field(l.ports, code(&ports_plain(r, l, ex), ID)),
         field(peer_label, peer_md(&r.peer, l)),
     ];
     if let Some(d) = &r.description {
@@ -717,6 +726,7 @@ mod tests {
 
     #[test]
     fn ports_read_like_people_write_them() {
+        let ex = Exposure::default();
         let mut r = Rule {
             direction: Direction::Ingress,
             change: Change::Added,
@@ -728,17 +738,17 @@ mod tests {
             rule_id: None,
             not_found: false,
         };
-        assert_eq!(ports_plain(&r, &EN), "22 (SSH)");
+        assert_eq!(ports_plain(&r, &EN, &ex), "22 (SSH)");
         r.from_port = Some(1024);
         r.to_port = Some(1100);
-        assert_eq!(ports_plain(&r, &EN), "1024-1100");
+        assert_eq!(ports_plain(&r, &EN, &ex), "1024-1100");
         r.to_port = Some(2048);
-        assert_eq!(ports_plain(&r, &EN), "1024-2048 (SQL Server, SQL Server Browser, Oracle DB)");
+        assert_eq!(ports_plain(&r, &EN, &ex), "1024-2048 (SQL Server, SQL Server Browser, Oracle DB)");
         r.protocol = Protocol::Icmp;
         r.from_port = Some(8);
         r.to_port = Some(-1);
-        assert_eq!(ports_plain(&r, &EN), "type 8, code any");
+        assert_eq!(ports_plain(&r, &EN, &ex), "type 8, code any");
         r.protocol = Protocol::All;
-        assert_eq!(rule_line(&r, &EN), "Inbound rule added: All traffic from 0.0.0.0/0 (anywhere)");
+        assert_eq!(rule_line(&r, &EN, &ex), "Inbound rule added: All traffic from 0.0.0.0/0 (anywhere)");
     }
 }

@@ -9,8 +9,8 @@ use wasm_bindgen::prelude::*;
 const TYPES: &'static str = r#"
 /** Options for {@link formatEvent}. Unknown keys are rejected. */
 export interface Options {
-  /** Account id -> name, shown beside the owning account's id. */
-  accounts?: Record<string, string>;
+  /** Account id -> name, or name with OU path (`Root/Prod/Web`) and tags; shown beside the owning account's id. */
+  accounts?: Record<string, string | Account>;
   /** IANA time zone for event times, e.g. "Asia/Seoul". Default "UTC"; an unknown zone throws. */
   timezone?: string;
   /** Labels: "en" (default) or "ko". */
@@ -24,6 +24,57 @@ export interface Options {
   /** The colour bar: "severity" (default: red, amber, blue by risk) or "action" (removals red
    *  #eb4034, every other call dark blue #0c3f7d). Severity and its label never change. */
   colorScheme?: "severity" | "action";
+  /** Which changes become messages, where each goes, and what counts as exposure. */
+  policy?: Policy;
+}
+
+/** Matches the account that owns the group (its id, OU path and tags from `accounts`) and the call. */
+export interface PolicyScope {
+  /** One account id or several. */
+  account?: string | string[];
+  /** OU path prefix by whole segments: "Root/Prod" matches "Root/Prod/Web", not "Root/Production". */
+  ou?: string;
+  /** Every tag named must have this value on the owning account. */
+  tag?: Record<string, string>;
+  eventName?: string | string[];
+}
+
+/** A mute entry: every field given must match; a muted change goes to `skipped` ("policy: mute[i] · ..."). */
+export interface PolicyMute extends PolicyScope {
+  /** Glob (`*` = any run of characters) over the caller's ARN. */
+  principal?: string;
+  /** Glob over the call's user agent. */
+  userAgent?: string;
+  /** Mute only messages of these severities, e.g. a sandbox's "info". */
+  severity?: Severity | Severity[];
+}
+
+export interface PolicyRoute {
+  /** Where matching messages go (a key of the Lambda's SLACK_WEBHOOKS); "default" is the main webhook. */
+  destination: string;
+  /** `<!here>`, `<!channel>`, `<!subteam^ID>` or `<@U…>` (several separated by spaces), put at the start of `payload.text`. */
+  mention?: string;
+  match: PolicyScope & { severity?: Severity | Severity[] };
+}
+
+export interface Policy {
+  /** Changes below it go to `skipped` ("policy: minSeverity ..."). */
+  minSeverity?: Severity;
+  mute?: PolicyMute[];
+  /** The first route that matches a message wins; none: destination "default". */
+  routes?: PolicyRoute[];
+  /** Sources inside these CIDRs (v4 or v6) are internal: they never raise severity. */
+  trustedCidrs?: string[];
+  /** Change the ports whose opening to the internet is critical. */
+  sensitivePorts?: { add?: { port: number; name: string }[]; remove?: number[] };
+}
+
+/** An account as AWS Organizations describes it. */
+export interface Account {
+  name: string;
+  /** OU path from the root, e.g. "Root/Prod/Web". */
+  ou?: string;
+  tags?: Record<string, string>;
 }
 
 export type Severity = "critical" | "warning" | "info";
@@ -59,12 +110,16 @@ export interface Message {
    *  unreadable): each names the field's path and what was wrong, for logs, e.g.
    *  "detail.userAgent: expected a string, found an object". Absent when there were none. */
   warnings?: string[];
+  /** The matching policy route's destination; "default" when none matched. */
+  destination: string;
+  /** The route's mention, already at the start of `payload.text`. */
+  mention?: string;
   payload: SlackPayload;
 }
 
 export interface Formatted {
   messages: Message[];
-  /** Well-formed events that are not security-group changes. */
+  /** Well-formed events that are not security-group changes, and changes the policy held back (reason "policy: ..."). */
   skipped: { index: number; eventId?: string; eventName?: string; reason: string }[];
   /** Bad records inside a batch; the other records are still formatted. */
   errors: { index: number; message: string }[];

@@ -12,7 +12,7 @@ const $ = (id) => document.getElementById(id);
 const ui = {
   sample: $('sample'), sampleSource: $('sample-source'), event: $('event'),
   timezone: $('timezone'), timezones: $('timezones'), locale: $('locale'), colorScheme: $('color-scheme'), max: $('max-messages'),
-  accounts: $('accounts'), channel: $('channel'), username: $('username'), iconEmoji: $('icon-emoji'),
+  accounts: $('accounts'), policy: $('policy'), channel: $('channel'), username: $('username'), iconEmoji: $('icon-emoji'),
   share: $('share'), shareStatus: $('share-status'),
   error: $('error'), summary: $('summary'), output: $('output'), messages: $('messages'),
   skipped: $('skipped'), batchErrors: $('batch-errors'), template: $('message-template'),
@@ -33,7 +33,7 @@ class InputError extends Error {
 
 // ---- state <-> controls -------------------------------------------------------------------
 
-const FIELDS = ['event', 'timezone', 'locale', 'colorScheme', 'accounts', 'max', 'channel', 'username', 'iconEmoji'];
+const FIELDS = ['event', 'timezone', 'locale', 'colorScheme', 'accounts', 'policy', 'max', 'channel', 'username', 'iconEmoji'];
 
 function readState() {
   return Object.fromEntries(FIELDS.map((k) => [k, ui[k].value]));
@@ -98,12 +98,17 @@ function readOptions() {
       throw jsonProblem(accountsText, e, 'Account names');
     }
     if (!accounts || typeof accounts !== 'object' || Array.isArray(accounts)) {
-      throw new InputError('Account names', 'expected a JSON object of account id → name, e.g. {"111122223333": "production"}');
-    }
-    for (const [id, name] of Object.entries(accounts)) {
-      if (typeof name !== 'string') throw new InputError('Account names', `the name for "${id}" must be a string`);
+      throw new InputError('Account names', 'expected a JSON object of account id → name or {name, ou, tags}, e.g. {"111122223333": "production"}');
     }
     options.accounts = accounts;
+  }
+  const policyText = ui.policy.value.trim();
+  if (policyText) {
+    try {
+      options.policy = JSON.parse(policyText);
+    } catch (e) {
+      throw jsonProblem(policyText, e, 'The policy');
+    }
   }
   for (const k of ['channel', 'username', 'iconEmoji']) {
     const v = ui[k].value.trim();
@@ -220,6 +225,8 @@ function renderMessage(m, i) {
   if (/^#[0-9a-f]{6}$/i.test(colour ?? '')) node.style.setProperty('--sev', colour);
   q('.event-name').textContent = `#${i + 1} · ${m.eventName ?? ''}`;
   q('.rule-ids').textContent = (m.ruleIds ?? []).join(' ');
+  q('.route').textContent = `→ ${m.destination ?? 'default'}`;
+  q('.route-mention').textContent = m.mention ?? '';
   q('.username').textContent = p.username ?? 'sgnotify';
   const icon = p.icon_emoji ? emojify(p.icon_emoji) : '';
   if (icon && !icon.startsWith(':')) q('.avatar').textContent = icon;
@@ -388,7 +395,7 @@ async function loadHash() {
 
 async function start() {
   fillTimezones();
-  for (const input of [ui.event, ui.timezone, ui.max, ui.accounts, ui.channel, ui.username, ui.iconEmoji]) {
+  for (const input of [ui.event, ui.timezone, ui.max, ui.accounts, ui.policy, ui.channel, ui.username, ui.iconEmoji]) {
     input.addEventListener('input', schedule);
   }
   ui.locale.addEventListener('change', update);
