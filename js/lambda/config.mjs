@@ -2,6 +2,7 @@
 // A bad setting throws a ConfigError naming the variable; the webhook URL is never part of a message.
 
 import { parseWebhookUrl } from 'sgnotify/deliver';
+import { readOrgSettings } from './org-config.mjs';
 
 export class ConfigError extends Error {
   constructor(problems) {
@@ -13,7 +14,7 @@ export class ConfigError extends Error {
 
 // NOTE: a tiny synthetic event (not a fixture) that every correct core formats; the start-up check
 // formats it with each option so that the core itself says whether TIMEZONE, LOCALE... are usable.
-const SELF_TEST_EVENT = {
+export const SELF_TEST_EVENT = {
   eventVersion: '1.08',
   eventTime: '2024-01-01T00:00:00Z',
   eventSource: 'ec2.amazonaws.com',
@@ -37,7 +38,7 @@ const WEBHOOK_VARIABLES = ['SLACK_WEBHOOK_URL', 'SLACK_WEBHOOK_SSM_PARAMETER', '
  * @param {Record<string, string|undefined>} env
  * @param {{ formatEvent: Function }} core
  * @returns {{ webhook: null | { variable: string, source: "env"|"ssm"|"secretsmanager", url?: URL, name?: string },
- *   dryRun: boolean, formatOptions: object, delivery: object }}
+ *   dryRun: boolean, formatOptions: object, delivery: object, org: ReturnType<typeof readOrgSettings> }}
  */
 export function readConfig(env, { formatEvent }) {
   const problems = [];
@@ -59,8 +60,8 @@ export function readConfig(env, { formatEvent }) {
     if (parsed !== undefined) {
       if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
         problems.push('ACCOUNT_NAMES: must be a JSON object of account id -> name');
-      } else if (Object.values(parsed).some((v) => typeof v !== 'string')) {
-        problems.push('ACCOUNT_NAMES: every account name must be a string');
+      } else if (Object.values(parsed).some((v) => typeof v !== 'string' && (v === null || typeof v !== 'object' || Array.isArray(v)))) {
+        problems.push('ACCOUNT_NAMES: every account name must be a string, or an object {"name": ..., "ou": ..., "tags": {...}}');
       } else {
         formatOptions.accounts = parsed;
       }
@@ -82,9 +83,11 @@ export function readConfig(env, { formatEvent }) {
     safetyMarginMs: readInt(get, 'DELIVERY_SAFETY_MARGIN_MS', { min: 0, max: 60_000 }, problems) ?? 1000,
   };
 
+  const org = readOrgSettings(get, problems, formatOptions);
+
   checkWithCore(formatEvent, formatOptions, problems);
   if (problems.length) throw new ConfigError(problems);
-  return { webhook, dryRun, formatOptions, delivery };
+  return { webhook, dryRun, formatOptions, delivery, org };
 }
 
 function readWebhook(get, dryRun, problems) {
@@ -143,7 +146,7 @@ function checkWithCore(formatEvent, options, problems) {
     problems.push(`sgnotify: the core failed its start-up check (${err.message})`);
     return;
   }
-  const variables = { timezone: 'TIMEZONE', locale: 'LOCALE', maxMessagesPerEvent: 'MAX_MESSAGES_PER_EVENT', accounts: 'ACCOUNT_NAMES' };
+  const variables = { timezone: 'TIMEZONE', locale: 'LOCALE', maxMessagesPerEvent: 'MAX_MESSAGES_PER_EVENT', accounts: 'ACCOUNT_NAMES', policy: 'POLICY' };
   for (const [key, variable] of Object.entries(variables)) {
     if (options[key] === undefined) continue;
     try {

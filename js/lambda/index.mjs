@@ -4,22 +4,30 @@
 
 import { formatEvent } from 'sgnotify';
 import { createRedactor } from 'sgnotify/deliver';
+import { accountIdsIn, createAccountDirectory } from './accounts.mjs';
 import { readConfig } from './config.mjs';
 import { addRedactor, log, redact, setLogContext } from './log.mjs';
 import { createHandler } from './notify.mjs';
+import { createRouting } from './routing.mjs';
 import { createWebhookResolver } from './secrets.mjs';
 
 const config = readConfig(process.env, { formatEvent });
 if (config.webhook?.url) addRedactor(createRedactor(config.webhook.url));
 
-const resolveWebhook = config.webhook
-  ? createWebhookResolver(config.webhook, { onUrl: (url) => addRedactor(createRedactor(url)) })
-  : async () => undefined;
+const onUrl = (url) => addRedactor(createRedactor(url));
+const defaultResolver = config.webhook ? createWebhookResolver(config.webhook, { onUrl }) : async () => undefined;
+const routing = createRouting(config.org, { formatEvent, defaultResolver, onUrl });
+const directory = createAccountDirectory(config.org.accounts, { staticAccounts: config.formatOptions.accounts, log });
+const needsAccounts = config.org.accounts.source === 'organizations' || config.org.accounts.parameter !== undefined;
 
-const run = createHandler(config, { formatEvent, resolveWebhook, log, setLogContext });
+const run = createHandler(config, { formatEvent, resolveWebhook: routing.resolveWebhook, log, setLogContext });
 
 export const handler = async (event, context) => {
   try {
+    // Invocations of one container never overlap: the options are set for this one in place.
+    const remaining = typeof context?.getRemainingTimeInMillis === 'function' ? context.getRemainingTimeInMillis() : 30_000;
+    Object.assign(config.formatOptions, await routing.optionsFor(remaining));
+    if (needsAccounts) config.formatOptions.accounts = await directory.accountsFor(remaining, accountIdsIn(event));
     return await run(event, context);
   } catch (err) {
     // The last guard: whatever failed, the error the runtime prints carries no part of the URL.

@@ -29,7 +29,7 @@ export function createHandler(config, { formatEvent, resolveWebhook, log, setLog
     const margin = Math.min(safetyMarginMs, Math.floor(remaining / 10));
     const deadline = Date.now() + remaining - margin;
     const url = config.dryRun ? undefined : await resolveWebhook(remaining - margin);
-    const run = { config, deliveryOptions: { ...deliveryOptions, url, deadline }, formatEvent, log };
+    const run = { config, deliveryOptions: { ...deliveryOptions, url, deadline }, formatEvent, log, resolveWebhook };
     return isSqsEvent(event) ? handleSqs(event, run) : handleEvent(event, run);
   };
 }
@@ -118,9 +118,18 @@ async function sendAll(messages, run, where) {
       outcomes.push({ status: 'dry-run' });
       continue;
     }
-    const o = await deliver(m.payload, run.deliveryOptions);
+    let o;
+    let url;
+    try {
+      url = await run.resolveWebhook(run.deliveryOptions.deadline - Date.now(), { destination: m.destination ?? 'default' });
+    } catch (err) {
+      // A destination whose webhook cannot be read: this message fails, the others still go.
+      o = { status: 'failed', attempts: 0, ms: 0, retries: [], reason: err.message };
+    }
+    o ??= await deliver(m.payload, { ...run.deliveryOptions, url });
     const fields = {
       ...about,
+      ...(m.destination !== undefined ? { destination: m.destination } : {}),
       status: o.status,
       attempts: o.attempts,
       ms: o.ms,
@@ -139,7 +148,7 @@ async function sendAll(messages, run, where) {
 
 function logSkipped(formatted, log, where = {}) {
   for (const s of formatted.skipped) {
-    log.info('not a security group change: skipped', { status: 'skipped', eventId: s.eventId, eventName: s.eventName, reason: s.reason, index: where.index ?? s.index, ...(where.messageId ? { messageId: where.messageId } : {}) });
+    log.info(s.reason?.startsWith('policy:') ? 'left out by the policy: skipped' : 'not a security group change: skipped', { status: 'skipped', eventId: s.eventId, eventName: s.eventName, reason: s.reason, index: where.index ?? s.index, ...(where.messageId ? { messageId: where.messageId } : {}) });
   }
 }
 

@@ -30,7 +30,7 @@ after(async () => {
 test('the zip holds the handler and the package, nothing else', () => {
   const entries = execFileSync('unzip', ['-Z1', ZIP], { encoding: 'utf8' }).trim().split('\n').sort();
   const handler = entries.filter((e) => !e.startsWith('node_modules/'));
-  assert.deepEqual(handler, ['config.mjs', 'index.mjs', 'log.mjs', 'notify.mjs', 'secrets.mjs']);
+  assert.deepEqual(handler, ['accounts.mjs', 'config.mjs', 'index.mjs', 'log.mjs', 'notify.mjs', 'org-config.mjs', 'routing.mjs', 'secrets.mjs']);
   for (const e of entries.filter((x) => x.startsWith('node_modules/'))) assert.match(e, /^node_modules\/sgnotify\//);
   for (const needed of ['package.json', 'index.mjs', 'deliver.mjs', 'dist/node/sgnotify_bg.wasm']) {
     assert.ok(entries.includes(`node_modules/sgnotify/${needed}`), `${needed} in the zip`);
