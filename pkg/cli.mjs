@@ -17,7 +17,8 @@ CloudTrail record or a CloudTrail log file ({"Records": [...]}). "-" reads stand
 Options:
   --timezone ZONE       IANA time zone for event times (default UTC), e.g. Asia/Seoul
   --locale en|ko        labels language (default en)
-  --accounts FILE       JSON object of account id -> name, e.g. {"111122223333": "prod"}
+  --accounts FILE       JSON object of account id -> name or {name, ou, tags},
+                        e.g. {"111122223333": "prod", "444455556666": {"name": "web", "ou": "Root/Prod"}}
   --max-messages N      most messages per event; more rules are grouped (default 10)
   --channel C, --username U, --icon-emoji E    payload overrides
   --full                preview: print everything formatEvent returns (severity, summary, skipped, errors)

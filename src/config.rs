@@ -1,5 +1,6 @@
 //! Options: read once per call from a JSON object, validated, with defaults.
 
+use crate::accounts::{self, Account};
 use crate::error::{shown, Error};
 use crate::i18n::Locale;
 use chrono_tz::Tz;
@@ -12,8 +13,8 @@ const KNOWN: &str = "accounts, timezone, locale, channel, username, iconEmoji, m
 /// Validated options.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// Account id -> name ("alias").
-    pub accounts: HashMap<String, String>,
+    /// Account id -> name ("alias"), OU path and tags.
+    pub accounts: HashMap<String, Account>,
     pub timezone: Tz,
     pub locale: Locale,
     pub channel: Option<String>,
@@ -70,7 +71,7 @@ impl Config {
         };
         for (key, val) in map {
             match key.as_str() {
-                "accounts" => c.accounts = accounts(val)?,
+                "accounts" => c.accounts = accounts::parse(val)?,
                 "timezone" => {
                     if let Some(tz) = string(key, val)? {
                         c.timezone = parse_timezone(&tz)?;
@@ -104,24 +105,12 @@ impl Config {
 
     /// The name for an account id, if one was given.
     pub fn account_name(&self, id: &str) -> Option<&str> {
-        self.accounts.get(id).map(String::as_str)
+        self.accounts.get(id).map(|a| a.name.as_str())
     }
-}
 
-fn accounts(v: &Value) -> Result<HashMap<String, String>, Error> {
-    match v {
-        Value::Null => Ok(HashMap::new()),
-        Value::Object(m) => m
-            .iter()
-            .map(|(id, name)| match name {
-                Value::String(s) => Ok((id.trim().to_string(), s.clone())),
-                other => Err(err(
-                    &format!("accounts[\"{}\"]", shown(id)),
-                    format!("expected a name (string), found {}", crate::error::kind_of(other)),
-                )),
-            })
-            .collect(),
-        other => Err(err("accounts", format!("expected an object of account id -> name, found {}", crate::error::kind_of(other)))),
+    /// The OU path of an account id, if one was given.
+    pub fn account_ou(&self, id: &str) -> Option<&str> {
+        self.accounts.get(id).and_then(|a| a.ou.as_deref())
     }
 }
 
@@ -149,5 +138,6 @@ mod tests {
         assert!(e(json!({"maxMessagesPerEvent": 0})).starts_with("options.maxMessagesPerEvent:"));
         assert!(e(json!({"timeZone": "UTC"})).starts_with("options.timeZone: unknown option"));
         assert!(e(json!({"accounts": {"1": 2}})).starts_with("options.accounts[\"1\"]: expected a name"));
+        assert!(e(json!({"accounts": []})).starts_with("options.accounts: expected an object"));
     }
 }

@@ -26,6 +26,8 @@ impl Locale {
 pub struct Labels {
     pub account: &'static str,
     pub unknown_account: &'static str,
+    /// Before the account's OU path.
+    pub ou: &'static str,
     pub region: &'static str,
     pub group: &'static str,
     pub principal: &'static str,
@@ -85,6 +87,7 @@ pub static EN: Labels = Labels {
     account: "Account",
     // English shows an unnamed account by its id alone.
     unknown_account: "",
+    ou: "OU",
     region: "Region",
     group: "Security group",
     principal: "Changed by",
@@ -144,6 +147,7 @@ pub static KO: Labels = Labels {
     account: "계정",
     // NOTE: the wording the original tool used for accounts missing from its account list.
     unknown_account: "계정정보없음",
+    ou: "조직 단위",
     region: "리전",
     group: "보안 그룹",
     principal: "변경한 사용자",

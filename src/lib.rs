@@ -6,6 +6,7 @@
 //! [`config`] and [`i18n`] hold options and labels. The wasm boundary is `wasm` (wasm32 only).
 //! Everything here is pure: no I/O, no clock, no panics on any input.
 
+pub mod accounts;
 pub mod cloudtrail;
 pub mod config;
 pub mod envelope;

@@ -238,11 +238,17 @@ impl Event<'_> {
     fn account_md(&self, id: Option<&str>) -> String {
         let l = self.l();
         match id {
-            Some(id) => match (self.cfg.account_name(id), l.unknown_account) {
-                (Some(n), _) => format!("{} ({})", escape::text(n, ID), code(id, ID)),
-                (None, "") => code(id, ID),
-                (None, unnamed) => format!("{unnamed} ({})", code(id, ID)),
-            },
+            Some(id) => {
+                let mut s = match (self.cfg.account_name(id), l.unknown_account) {
+                    (Some(n), _) => format!("{} ({})", escape::text(n, ID), code(id, ID)),
+                    (None, "") => code(id, ID),
+                    (None, unnamed) => format!("{unnamed} ({})", code(id, ID)),
+                };
+                if let Some(ou) = self.cfg.account_ou(id) {
+                    s.push_str(&format!("\n{}: {}", l.ou, escape::text(ou, LONG)));
+                }
+                s
+            }
             None => l.unknown.to_string(),
         }
     }

@@ -9,8 +9,8 @@ use wasm_bindgen::prelude::*;
 const TYPES: &'static str = r#"
 /** Options for {@link formatEvent}. Unknown keys are rejected. */
 export interface Options {
-  /** Account id -> name, shown beside the owning account's id. */
-  accounts?: Record<string, string>;
+  /** Account id -> name, or name with OU path (`Root/Prod/Web`) and tags; shown beside the owning account's id. */
+  accounts?: Record<string, string | Account>;
   /** IANA time zone for event times, e.g. "Asia/Seoul". Default "UTC"; an unknown zone throws. */
   timezone?: string;
   /** Labels: "en" (default) or "ko". */
@@ -21,6 +21,14 @@ export interface Options {
   iconEmoji?: string;
   /** Above this many rules in one event, rules are grouped into as few messages as Slack allows. Default 10, 1..1000. */
   maxMessagesPerEvent?: number;
+}
+
+/** An account as AWS Organizations describes it. */
+export interface Account {
+  name: string;
+  /** OU path from the root, e.g. "Root/Prod/Web". */
+  ou?: string;
+  tags?: Record<string, string>;
 }
 
 export type Severity = "critical" | "warning" | "info";

@@ -202,7 +202,7 @@ fn hostile_options_are_clear_errors() {
         (json!({ "maxMessagesPerEvent": 1e308 }), "options.maxMessagesPerEvent: expected a whole number from 1 to 1000"),
         (json!({ "maxMessagesPerEvent": -1 }), "options.maxMessagesPerEvent: expected a whole number from 1 to 1000"),
         (json!({ "timezone": "x".repeat(1 << 20) }), "options.timezone: unknown time zone"),
-        (json!({ "accounts": { "1": { "a": 1 } } }), "options.accounts[\"1\"]: expected a name (string), found an object"),
+        (json!({ "accounts": { "1": { "a": 1 } } }), "options.accounts[\"1\"].a: unknown key (known: name, ou, tags)"),
         (json!([1]), "options: expected an object, found a list"),
         (json!({ "locale": "x".repeat(1 << 20) }), "options.locale: unknown locale"),
         (json!({ "x".repeat(1 << 20): 1 }), "options.xxxx"),

@@ -97,10 +97,7 @@ function readOptions() {
       throw jsonProblem(accountsText, e, 'Account names');
     }
     if (!accounts || typeof accounts !== 'object' || Array.isArray(accounts)) {
-      throw new InputError('Account names', 'expected a JSON object of account id → name, e.g. {"111122223333": "production"}');
-    }
-    for (const [id, name] of Object.entries(accounts)) {
-      if (typeof name !== 'string') throw new InputError('Account names', `the name for "${id}" must be a string`);
+      throw new InputError('Account names', 'expected a JSON object of account id → name or {name, ou, tags}, e.g. {"111122223333": "production"}');
     }
     options.accounts = accounts;
   }
