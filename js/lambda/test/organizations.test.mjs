@@ -18,6 +18,8 @@ import {
   OrganizationsClient,
 } from '@aws-sdk/client-organizations';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { createAccountDirectory, lookUpOrganization, MIN_REFRESH_MS, accountIdsIn } from '../accounts.mjs';
 import { startMockSlack } from '../mock-slack.mjs';
 import { fixture, snsEvent } from '../fixtures.mjs';
@@ -27,6 +29,12 @@ import { AWS_TEST_ENV, startMoto } from './helpers/moto.mjs';
 const MANAGEMENT = '111111111111';
 const ROLE_ARN = `arn:aws:iam::${MANAGEMENT}:role/sgnotify-organizations-read`;
 const TEST_CREDENTIALS = { accessKeyId: 'testing', secretAccessKey: 'testing' };
+const SEC_ALERTS_PATH = '/services/T0MOCKTEAM1/B0SECALERT1/secAlertsToken0123456789';
+// The issue's example: prod critical changes to #sec-alerts with @here, the CI role's changes muted.
+const POLICY = {
+  mute: [{ principal: 'arn:aws:sts::*:assumed-role/ContinousDeployment/*' }],
+  routes: [{ destination: 'sec-alerts', mention: '<!here>', match: { ou: 'Root/Prod', severity: 'critical' } }],
+};
 
 /** A real fixture with its account id replaced by `accountId` wherever it appears. */
 const inAccount = (name, accountId) => {
@@ -201,6 +209,85 @@ describe('account names from AWS Organizations (moto)', () => {
       assert.equal(r.results[0].result?.delivered, 2, JSON.stringify(r.results) + r.stderr);
       assert.match(JSON.stringify(slack.payloads[0]), /web-from-env/);
       assert.deepEqual(r.logs.filter((l) => l.message === 'account lookup done').map((l) => l.accounts), [0]);
+    });
+
+    describe('policy and destinations', () => {
+      let sec;
+      before(async () => {
+        sec = await startMockSlack({ path: SEC_ALERTS_PATH });
+        const clientConfig = { region: 'us-east-1', endpoint: moto.endpoint, credentials: TEST_CREDENTIALS };
+        const ssm = new SSMClient(clientConfig);
+        const sm = new SecretsManagerClient(clientConfig);
+        await ssm.send(new PutParameterCommand({ Name: '/sgnotify/policy', Type: 'String', Value: JSON.stringify(POLICY) }));
+        await ssm.send(new PutParameterCommand({ Name: '/sgnotify/policy-unknown-destination', Type: 'String', Value: JSON.stringify({ routes: [{ destination: 'ops', match: {} }] }) }));
+        await ssm.send(new PutParameterCommand({ Name: '/sgnotify/policy-bad', Type: 'String', Value: JSON.stringify({ routes: [{ destination: 'sec-alerts', match: { severity: 'urgent' } }] }) }));
+        await sm.send(new CreateSecretCommand({ Name: 'sgnotify/webhooks', SecretString: JSON.stringify({ 'sec-alerts': sec.url }) }));
+        ssm.destroy();
+        sm.destroy();
+      });
+      after(() => sec?.close());
+
+      // prod critical (2 rules), the CI role in prod (muted), sandbox critical (2 rules, default)
+      const mixed = () =>
+        snsEvent([
+          inAccount('aws-spotlight__AuthorizeSecurityGroupIngress__1', ids['web-prod']),
+          inAccount('panther__AuthorizeSecurityGroupEgress__1', ids['web-prod']),
+          inAccount('aws-spotlight__AuthorizeSecurityGroupIngress__1', ids['sandbox-dev']),
+        ]);
+
+      const checkRouted = (r) => {
+        assert.equal(r.results[0].result?.delivered, 4, JSON.stringify(r.results) + r.stderr);
+        assert.equal(r.results[0].result.skipped, 1);
+        assert.equal(sec.payloads.length, 2, 'the prod critical changes go to sec-alerts');
+        for (const p of sec.payloads) {
+          assert.ok(p.text.startsWith('<!here>'), p.text);
+          assert.match(JSON.stringify(p), /web-prod/);
+        }
+        assert.equal(slack.payloads.length, 2, 'the sandbox ones to the default webhook');
+        for (const p of slack.payloads) {
+          assert.ok(!p.text.includes('<!here>'));
+          assert.match(JSON.stringify(p), /sandbox-dev/);
+        }
+        assert.deepEqual(outcomeLines(r.logs).map((l) => l.destination), ['sec-alerts', 'sec-alerts', 'default', 'default']);
+        const skipped = r.logs.filter((l) => l.status === 'skipped');
+        assert.equal(skipped.length, 1);
+        assert.equal(skipped[0].message, 'left out by the policy: skipped');
+        assert.match(skipped[0].reason, /^policy:/);
+        assert.equal(skipped[0].index, 1);
+        assertNoWebhookSecret(r.output, slack.url);
+        assertNoWebhookSecret(r.output, sec.url);
+      };
+
+      test('POLICY and SLACK_WEBHOOKS: routed by OU and severity, with the mention; the CI role muted and logged', async () => {
+        slack.reset();
+        sec.reset();
+        const r = await invokeInChild({
+          env: env({ ORGANIZATIONS_ROLE_ARN: ROLE_ARN, POLICY: JSON.stringify(POLICY), SLACK_WEBHOOKS: JSON.stringify({ 'sec-alerts': sec.url }) }),
+          events: [mixed()],
+        });
+        checkRouted(r);
+      });
+
+      test('POLICY_SSM_PARAMETER and SLACK_WEBHOOKS_SECRET_ID: the same, read on the first invocation', async () => {
+        slack.reset();
+        sec.reset();
+        const r = await invokeInChild({
+          env: env({ ...moto.env, ORGANIZATIONS_ROLE_ARN: ROLE_ARN, POLICY_SSM_PARAMETER: '/sgnotify/policy', SLACK_WEBHOOKS_SECRET_ID: 'sgnotify/webhooks' }),
+          events: [mixed()],
+        });
+        checkRouted(r);
+      });
+
+      test('a policy in SSM that the core rejects, or that routes to an unknown destination: named, nothing posted', async () => {
+        slack.reset();
+        sec.reset();
+        const bad = await invokeInChild({ env: env({ ...moto.env, POLICY_SSM_PARAMETER: '/sgnotify/policy-bad', SLACK_WEBHOOKS_SECRET_ID: 'sgnotify/webhooks' }), events: [mixed()] });
+        assert.match(bad.results[0].error?.message ?? '', /^POLICY_SSM_PARAMETER: rejected by sgnotify \(.*policy\.routes\[0\]\.match\.severity/);
+        const unknown = await invokeInChild({ env: env({ ...moto.env, POLICY_SSM_PARAMETER: '/sgnotify/policy-unknown-destination', SLACK_WEBHOOKS_SECRET_ID: 'sgnotify/webhooks' }), events: [mixed()] });
+        assert.match(unknown.results[0].error?.message ?? '', /^POLICY_SSM_PARAMETER: policy\.routes\[0\]\.destination: "ops" has no webhook in secret "sgnotify\/webhooks" \(SLACK_WEBHOOKS_SECRET_ID\) \(known: default, sec-alerts\)/);
+        assert.equal(slack.requests.length + sec.requests.length, 0);
+        assertNoWebhookSecret(bad.output + unknown.output, sec.url);
+      });
     });
 
     test('a denied call (moto enforcing authentication): falls back to the id, logged, delivered', async () => {

@@ -27,6 +27,7 @@ const CASES = [
   ['POLICY and POLICY_SSM_PARAMETER', { POLICY: '{}', POLICY_SSM_PARAMETER: '/sgnotify/policy' }, /POLICY, POLICY_SSM_PARAMETER: set only one/],
   ['a route to a destination without a webhook', { SLACK_WEBHOOKS: JSON.stringify({ ops: OPS_URL }), POLICY: JSON.stringify({ routes: [{ destination: 'ops', match: {} }, { destination: 'sec-alerts', match: { severity: 'critical' } }] }) },
     /POLICY: policy\.routes\[1\]\.destination: "sec-alerts" has no webhook in SLACK_WEBHOOKS \(known: default, ops\)/],
+  ['POLICY rejected by the core, naming the key path', { POLICY: JSON.stringify({ routes: [{ destination: 'default', match: { severity: 'urgent' } }] }) }, /POLICY: rejected by sgnotify \(.*policy\.routes\[0\]\.match\.severity/],
   ['SLACK_WEBHOOKS not an object', { SLACK_WEBHOOKS: JSON.stringify([OPS_URL]) }, /SLACK_WEBHOOKS: the value must be a JSON object/],
   ['SLACK_WEBHOOKS with plain http to a remote host', { SLACK_WEBHOOKS: JSON.stringify({ ops: OPS_URL.replace('https:', 'http:') }) }, /SLACK_WEBHOOKS\.ops: must be an https:\/\/ URL/],
   ['SLACK_WEBHOOKS naming "default"', { SLACK_WEBHOOKS: JSON.stringify({ default: OPS_URL }) }, /SLACK_WEBHOOKS\.default: the default destination is SLACK_WEBHOOK_URL/],
