@@ -10,7 +10,9 @@ import { fetchJsonSetting } from './org-config.mjs';
 
 /** At most one lookup starts in this interval, whatever asks for it (expiry, unknown id, retry after a failure). */
 export const MIN_REFRESH_MS = 5 * 60_000;
-// Lookups of accounts and OUs in flight at once; the SDK's adaptive retry backs off on throttling.
+// Lookups of accounts and OUs in flight at once; the SDK's standard retry backs off on throttling
+// (exponential, jittered). Not its adaptive mode: after one throttle it slows every later call of
+// the container to as little as one per 2 s.
 const CONCURRENCY = 4;
 
 /**
@@ -103,7 +105,7 @@ function makeClient(roleArn) {
     async send(command, options) {
       const { OrganizationsClient } = await import('@aws-sdk/client-organizations');
       this.client ??= new OrganizationsClient({
-        retryMode: 'adaptive',
+        retryMode: 'standard',
         maxAttempts: 6,
         requestHandler: { connectionTimeout: 3000, requestTimeout: 5000 },
         ...(roleArn ? { credentials: assumedRole(roleArn) } : {}),

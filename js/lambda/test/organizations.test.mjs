@@ -8,6 +8,7 @@
 // the id moto gave (nothing else in them changes).
 
 import { after, before, describe, test } from 'node:test';
+import { createServer } from 'node:http';
 import assert from 'node:assert/strict';
 import {
   CreateAccountCommand,
@@ -55,6 +56,33 @@ function counting(client) {
       return client.send(command, options);
     },
   };
+}
+
+/**
+ * A proxy on 127.0.0.1 in front of moto that answers the first `throttled` Organizations requests
+ * as Organizations does when throttling (400 TooManyRequestsException), then passes the rest on.
+ */
+async function throttlingProxy(target, throttled) {
+  const seen = [];
+  const server = createServer((req, res) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', async () => {
+      const action = String(req.headers['x-amz-target'] ?? '').split('.').pop();
+      seen.push({ at: Date.now(), action });
+      if (seen.length <= throttled) {
+        res.writeHead(400, { 'content-type': 'application/x-amz-json-1.1' });
+        res.end(JSON.stringify({ __type: 'TooManyRequestsException', Message: 'AWS Organizations can\'t complete your request because another request is already in progress. Try again later.' }));
+        return;
+      }
+      const { host, ...headers } = req.headers;
+      const answer = await fetch(`${target}${req.url}`, { method: req.method, headers, body: Buffer.concat(chunks) });
+      res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/json' });
+      res.end(Buffer.from(await answer.arrayBuffer()));
+    });
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${server.address().port}`, seen, close: () => new Promise((r) => server.close(r)) };
 }
 
 const captureLog = () => {
@@ -288,6 +316,26 @@ describe('account names from AWS Organizations (moto)', () => {
         assert.equal(slack.requests.length + sec.requests.length, 0);
         assertNoWebhookSecret(bad.output + unknown.output, sec.url);
       });
+    });
+
+    test('throttled (TooManyRequestsException): the SDK backs off and retries, the lookup completes', async () => {
+      slack.reset();
+      const proxy = await throttlingProxy(moto.endpoint, 2);
+      try {
+        const event = snsEvent([inAccount('panther__AuthorizeSecurityGroupEgress__1', ids['sandbox-dev'])]);
+        // 30 s of invocation time: the lookup may take up to 6 s of it (a fifth).
+        const r = await invokeInChild({ env: env({ ORGANIZATIONS_ROLE_ARN: ROLE_ARN, AWS_ENDPOINT_URL_ORGANIZATIONS: proxy.url }), events: [event], timeoutMs: 30_000 });
+        assert.equal(r.results[0].result?.delivered, 1, JSON.stringify(r.results) + r.stderr);
+        assert.match(JSON.stringify(slack.payloads[0]), /sandbox-dev/);
+        assert.match(JSON.stringify(slack.payloads[0]), /Root\/Sandbox/);
+        const done = r.logs.find((l) => l.message === 'account lookup done');
+        // The two refused requests were sent again: the proxy saw two more than the lookup's calls.
+        assert.equal(proxy.seen.length, done.calls + 2);
+        assert.deepEqual(proxy.seen.slice(0, 3).map((x) => x.action), ['ListAccounts', 'ListAccounts', 'ListAccounts']);
+        assert.ok(proxy.seen[2].at - proxy.seen[0].at >= 50, 'waited between the attempts');
+      } finally {
+        await proxy.close();
+      }
     });
 
     test('a denied call (moto enforcing authentication): falls back to the id, logged, delivered', async () => {
