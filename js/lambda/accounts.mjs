@@ -5,8 +5,9 @@
 // delivery: it runs in the background, each invocation waits for it a bounded time, and a failure
 // is logged and leaves the static names (and the bare id) in place.
 
+import { SELF_TEST_EVENT } from './config.mjs';
 import { errorFields } from './log.mjs';
-import { fetchJsonSetting } from './org-config.mjs';
+import { SettingError, fetchJsonSetting } from './org-config.mjs';
 
 /** At most one lookup starts in this interval, whatever asks for it (expiry, unknown id, retry after a failure). */
 export const MIN_REFRESH_MS = 5 * 60_000;
@@ -17,22 +18,29 @@ const CONCURRENCY = 4;
 
 /**
  * @param {{ source: "static"|"organizations", roleArn?: string, cacheSeconds: number, parameter?: string }} settings
- * @param {{ staticAccounts?: Record<string, unknown>, log: typeof import('./log.mjs').log, now?: () => number,
- *   organizations?: { send: Function } }} deps organizations: a client to use instead of the SDK's (tests)
+ * @param {{ formatEvent: Function, staticAccounts?: Record<string, unknown>, log: typeof import('./log.mjs').log,
+ *   now?: () => number, organizations?: { send: Function } }} deps organizations: a client to use instead of the SDK's (tests)
  */
-export function createAccountDirectory(settings, { staticAccounts = {}, log, now = Date.now, organizations } = {}) {
+export function createAccountDirectory(settings, { formatEvent, staticAccounts = {}, log, now = Date.now, organizations }) {
   const ttlMs = settings.cacheSeconds * 1000;
   let fromParameter; // ACCOUNT_NAMES_SSM_PARAMETER, once read
   let parameterRead;
-  let org; // { accounts: Map<id, entry>, loadedAt }
+  let org; // { accounts: Map<id, { entry, fetchedAt }>, loadedAt }
   let loading;
   let lastAttemptAt;
-  const ous = new Map(); // OU id -> { name, parentId, fetchedAt }: kept across refreshes, the costly part
+  const ous = new Map(); // OU id -> { name, parent, fetchedAt }: kept across refreshes, the costly part
   let client = organizations;
 
   const readParameter = (remainingMs) => {
     parameterRead ??= fetchJsonSetting({ variable: 'ACCOUNT_NAMES_SSM_PARAMETER', source: 'ssm', name: settings.parameter }, Math.min(5000, remainingMs)).then(
-      (value) => (fromParameter = value),
+      (value) => {
+        try {
+          formatEvent(SELF_TEST_EVENT, { accounts: value });
+        } catch (err) {
+          throw new SettingError('ACCOUNT_NAMES_SSM_PARAMETER', `rejected by sgnotify (${err.message})`);
+        }
+        fromParameter = value;
+      },
       (err) => {
         parameterRead = undefined;
         throw err;

@@ -17,7 +17,7 @@ if (config.webhook?.url) addRedactor(createRedactor(config.webhook.url));
 const onUrl = (url) => addRedactor(createRedactor(url));
 const defaultResolver = config.webhook ? createWebhookResolver(config.webhook, { onUrl }) : async () => undefined;
 const routing = createRouting(config.org, { formatEvent, defaultResolver, onUrl });
-const directory = createAccountDirectory(config.org.accounts, { staticAccounts: config.formatOptions.accounts, log });
+const directory = createAccountDirectory(config.org.accounts, { formatEvent, staticAccounts: config.formatOptions.accounts, log });
 const needsAccounts = config.org.accounts.source === 'organizations' || config.org.accounts.parameter !== undefined;
 
 const run = createHandler(config, { formatEvent, resolveWebhook: routing.resolveWebhook, log, setLogContext });

@@ -22,6 +22,7 @@ import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { createAccountDirectory, lookUpOrganization, MIN_REFRESH_MS, accountIdsIn } from '../accounts.mjs';
+import { formatEvent } from 'sgnotify';
 import { startMockSlack } from '../mock-slack.mjs';
 import { fixture, snsEvent } from '../fixtures.mjs';
 import { assertNoWebhookSecret, invokeInChild, outcomeLines } from './helpers/child.mjs';
@@ -144,7 +145,7 @@ describe('account names from AWS Organizations (moto)', () => {
     const client = counting(orgs);
     const log = captureLog();
     let t = 1_000_000;
-    const dir = createAccountDirectory({ source: 'organizations', cacheSeconds: 3600 }, { staticAccounts: { '999999999999': 'static-only' }, log, now: () => t, organizations: client });
+    const dir = createAccountDirectory({ source: 'organizations', cacheSeconds: 3600 }, { formatEvent, staticAccounts: { '999999999999': 'static-only' }, log, now: () => t, organizations: client });
 
     const first = await dir.accountsFor(30_000, [ids['web-prod']]);
     assert.deepEqual(first[ids['web-prod']], { name: 'web-prod', ou: 'Root/Prod/Web', tags: { team: 'web', env: 'prod' } });
@@ -181,7 +182,7 @@ describe('account names from AWS Organizations (moto)', () => {
     const client = counting(denied);
     const log = captureLog();
     let t = 0;
-    const dir = createAccountDirectory({ source: 'organizations', cacheSeconds: 3600 }, { staticAccounts: { [ids['web-prod']]: 'web (static)' }, log, now: () => t, organizations: client });
+    const dir = createAccountDirectory({ source: 'organizations', cacheSeconds: 3600 }, { formatEvent, staticAccounts: { [ids['web-prod']]: 'web (static)' }, log, now: () => t, organizations: client });
     assert.deepEqual(await dir.accountsFor(30_000, [ids['web-prod']]), { [ids['web-prod']]: 'web (static)' });
     const warn = log.lines.find((l) => l.level === 'WARN');
     assert.equal(warn?.message, 'account lookup failed: using ACCOUNT_NAMES and the ids');

@@ -71,6 +71,7 @@ describe('destinations and SSM settings (moto)', () => {
     ssm = new SSMClient(clientConfig);
     await sm.send(new CreateSecretCommand({ Name: 'sgnotify/webhooks', SecretString: JSON.stringify({ ops: OPS_URL }) }));
     await sm.send(new CreateSecretCommand({ Name: 'sgnotify/webhooks-bad', SecretString: JSON.stringify({ ops: 'http://hooks.slack.com/services/x' }) }));
+    await ssm.send(new PutParameterCommand({ Name: '/sgnotify/accounts-bad', Type: 'String', Value: JSON.stringify({ 112233445566: 7 }) }));
     await ssm.send(new PutParameterCommand({ Name: '/sgnotify/accounts', Type: 'String', Value: JSON.stringify({ 999999999999: 'spotlight-from-ssm', 112233445566: 'panther-from-ssm' }) }));
     // The SDK clients of the module under test read the endpoints from the environment.
     previous = { ...process.env };
@@ -131,13 +132,17 @@ describe('destinations and SSM settings (moto)', () => {
     assert.ok(texts[2].includes('panther-from-env') && !texts[2].includes('panther-from-ssm'));
   });
 
-  test('ACCOUNT_NAMES_SSM_PARAMETER missing: the invocation fails naming it, nothing is posted', async () => {
+  test('ACCOUNT_NAMES_SSM_PARAMETER missing, or holding a map the core rejects: the invocation fails naming it, nothing is posted', async () => {
     slack.reset();
-    const r = await invokeInChild({
-      env: { ...moto.env, SLACK_WEBHOOK_URL: slack.url, ACCOUNT_NAMES_SSM_PARAMETER: '/sgnotify/none' },
-      events: [snsEvent([fixture('panther__AuthorizeSecurityGroupEgress__1')])],
-    });
-    assert.match(r.results[0].error?.message ?? '', /^ACCOUNT_NAMES_SSM_PARAMETER: could not read parameter "\/sgnotify\/none" \(ParameterNotFound/);
+    const run = (parameter) =>
+      invokeInChild({
+        env: { ...moto.env, SLACK_WEBHOOK_URL: slack.url, ACCOUNT_NAMES_SSM_PARAMETER: parameter },
+        events: [snsEvent([fixture('panther__AuthorizeSecurityGroupEgress__1')])],
+      });
+    const missing = await run('/sgnotify/none');
+    assert.match(missing.results[0].error?.message ?? '', /^ACCOUNT_NAMES_SSM_PARAMETER: could not read parameter "\/sgnotify\/none" \(ParameterNotFound/);
+    const bad = await run('/sgnotify/accounts-bad');
+    assert.match(bad.results[0].error?.message ?? '', /^ACCOUNT_NAMES_SSM_PARAMETER: rejected by sgnotify \(options\.accounts\["112233445566"\]/);
     assert.equal(slack.requests.length, 0);
   });
 });
