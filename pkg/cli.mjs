@@ -19,6 +19,10 @@ Options:
   --locale en|ko        labels language (default en)
   --accounts FILE       JSON object of account id -> name or {name, ou, tags},
                         e.g. {"111122223333": "prod", "444455556666": {"name": "web", "ou": "Root/Prod"}}
+  --policy FILE         JSON policy: minSeverity, mute, routes (destination, mention), trustedCidrs,
+                        sensitivePorts (see the package README); preview shows each message's
+                        destination and the changes the policy held back (send posts every
+                        message to $SLACK_WEBHOOK_URL, naming its destination)
   --max-messages N      most messages per event; more rules are grouped (default 10)
   --channel C, --username U, --icon-emoji E    payload overrides
   --full                preview: print everything formatEvent returns (severity, summary, skipped, errors)
@@ -63,6 +67,11 @@ function options(values) {
     if (!accounts || typeof accounts !== 'object' || Array.isArray(accounts)) throw new UsageError('--accounts: expected a JSON object of account id -> name');
     o.accounts = accounts;
   }
+  if (values.policy) {
+    const policy = parseJson(readInput(values.policy), `--policy ${values.policy}`);
+    if (!policy || typeof policy !== 'object' || Array.isArray(policy)) throw new UsageError('--policy: expected a JSON object');
+    o.policy = policy;
+  }
   if (values['max-messages'] !== undefined) {
     const n = Number(values['max-messages']);
     if (!Number.isInteger(n) || n < 1) throw new UsageError('--max-messages: expected a whole number of at least 1');
@@ -81,6 +90,7 @@ async function main(argv) {
         timezone: { type: 'string' },
         locale: { type: 'string' },
         accounts: { type: 'string' },
+        policy: { type: 'string' },
         'max-messages': { type: 'string' },
         channel: { type: 'string' },
         username: { type: 'string' },
@@ -141,6 +151,11 @@ async function main(argv) {
   for (const e of formatted.errors) process.stderr.write(`error: record ${e.index}: ${e.message}\n`);
 
   if (command === 'preview') {
+    const total = formatted.messages.length;
+    formatted.messages.forEach((m, i) => {
+      const mention = m.mention ? ` ${m.mention}` : '';
+      process.stderr.write(`message ${i + 1}/${total} -> ${m.destination}${mention} [${m.severity}] ${m.summary}\n`);
+    });
     const out = values.full ? formatted : formatted.messages.map((m) => m.payload);
     process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
     return formatted.errors.length ? 1 : 0;
@@ -152,7 +167,7 @@ async function main(argv) {
     const m = formatted.messages[i];
     const how = `${o.attempts} attempt${o.attempts === 1 ? '' : 's'}, ${o.ms} ms`;
     const line = o.status === 'delivered'
-      ? `sent ${i + 1}/${total} [${m.severity}] ${m.summary} (${how})`
+      ? `sent ${i + 1}/${total} [${m.severity}] ${m.summary} (${how}${m.destination === 'default' ? '' : `; policy destination ${m.destination}`})`
       : `NOT SENT ${i + 1}/${total} [${m.severity}] ${m.summary}: ${o.reason} (${how})`;
     process.stderr.write(`${redact(line)}\n`);
   });

@@ -3,12 +3,13 @@
 use crate::accounts::{self, Account};
 use crate::error::{shown, Error};
 use crate::i18n::Locale;
+use crate::policy::{self, Policy};
 use chrono_tz::Tz;
 use serde_json::Value;
 use std::collections::HashMap;
 
 pub const DEFAULT_MAX_MESSAGES: usize = 10;
-const KNOWN: &str = "accounts, timezone, locale, channel, username, iconEmoji, maxMessagesPerEvent";
+const KNOWN: &str = "accounts, policy, timezone, locale, channel, username, iconEmoji, maxMessagesPerEvent";
 
 /// Validated options.
 #[derive(Debug, Clone)]
@@ -22,6 +23,7 @@ pub struct Config {
     pub icon_emoji: Option<String>,
     /// Above this many rules in one event, rules are grouped into fewer messages.
     pub max_messages: usize,
+    pub policy: Policy,
 }
 
 impl Default for Config {
@@ -34,6 +36,7 @@ impl Default for Config {
             username: None,
             icon_emoji: None,
             max_messages: DEFAULT_MAX_MESSAGES,
+            policy: Policy::default(),
         }
     }
 }
@@ -72,6 +75,7 @@ impl Config {
         for (key, val) in map {
             match key.as_str() {
                 "accounts" => c.accounts = accounts::parse(val)?,
+                "policy" => c.policy = policy::parse(val)?,
                 "timezone" => {
                     if let Some(tz) = string(key, val)? {
                         c.timezone = parse_timezone(&tz)?;

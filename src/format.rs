@@ -1,10 +1,12 @@
-//! The pipeline: envelope → CloudTrail record → rule changes → risk → Slack messages.
+//! The pipeline: envelope → CloudTrail record → rule changes → risk → Slack messages → policy
+//! (mute, minimum severity, route).
 
 use crate::cloudtrail::Record;
 use crate::config::Config;
 use crate::envelope::{self, Entry, Envelope};
 use crate::error::Error;
 use crate::path::Path;
+use crate::policy::{Subject, DEFAULT_DESTINATION};
 use crate::risk::Severity;
 use crate::rules;
 use crate::slack::{self, Payload};
@@ -24,6 +26,11 @@ pub struct Message {
     pub summary: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub rule_ids: Vec<String>,
+    /// The policy route's destination, `"default"` when none matched.
+    pub destination: String,
+    /// The route's mention, already at the start of `payload.text`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mention: Option<String>,
     pub payload: Payload,
 }
 
@@ -94,7 +101,37 @@ fn format_record(env: &Envelope, cfg: &Config, out: &mut Formatted) -> Result<()
     }
     let extracted = rules::extract(&rec, &root).map_err(fail)?;
     let event = slack::Event { rec: &rec, group: &extracted.group, owner: env.owner.as_deref(), cfg };
+    let owner = event.owner_id();
+    let subject = Subject {
+        owner,
+        account: owner.and_then(|o| cfg.accounts.get(o)),
+        principal_arn: rec.principal.arn.as_deref(),
+        user_agent: rec.user_agent.as_deref(),
+        event_name: &rec.event_name,
+    };
+    let muted = cfg.policy.muted_by(&subject);
     for r in event.render(&extracted.changes) {
+        let skip = |reason: String| Skipped {
+            index: env.index,
+            event_id: rec.event_id.clone(),
+            event_name: Some(rec.event_name.clone()),
+            reason: format!("{reason} · {}", r.summary),
+        };
+        // NOTE: a policy skip names the change (its summary), so nothing leaves without a trace.
+        if let Some(i) = muted {
+            out.skipped.push(skip(format!("policy: mute[{i}]")));
+            continue;
+        }
+        if let Some(min) = cfg.policy.min_severity.filter(|&m| r.severity < m) {
+            out.skipped.push(skip(format!("policy: minSeverity {} (this change is {})", min.name(), r.severity.name())));
+            continue;
+        }
+        let route = cfg.policy.route(&subject, r.severity);
+        let mention = route.and_then(|rt| rt.mention.clone());
+        let mut payload = r.payload;
+        if let Some(m) = &mention {
+            payload.text = format!("{m} {}", payload.text);
+        }
         out.messages.push(Message {
             index: env.index,
             event_id: rec.event_id.clone().unwrap_or_default(),
@@ -102,7 +139,9 @@ fn format_record(env: &Envelope, cfg: &Config, out: &mut Formatted) -> Result<()
             severity: r.severity,
             summary: r.summary,
             rule_ids: r.rule_ids,
-            payload: r.payload,
+            destination: route.map_or(DEFAULT_DESTINATION, |rt| rt.destination.as_str()).to_string(),
+            mention,
+            payload,
         });
     }
     Ok(())

@@ -17,6 +17,7 @@ pub mod json;
 pub mod format;
 pub mod i18n;
 pub mod path;
+pub mod policy;
 pub mod risk;
 pub mod rules;
 pub mod slack;

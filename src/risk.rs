@@ -1,6 +1,7 @@
 //! Risk: how loudly a change should be announced.
 
-use crate::rules::{Change, Changes, Direction, Protocol, Rule};
+use crate::policy::Exposure;
+use crate::rules::{Change, Changes, Direction, Peer, Protocol, Rule};
 use serde::Serialize;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -18,6 +19,14 @@ impl Severity {
             Severity::Critical => "#D40E0D",
             Severity::Warning => "#F2A900",
             Severity::Info => "#2E86DE",
+        }
+    }
+    /// As written in options and output: `info`, `warning`, `critical`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Severity::Critical => "critical",
+            Severity::Warning => "warning",
+            Severity::Info => "info",
         }
     }
     pub fn icon(self) -> &'static str {
@@ -93,16 +102,31 @@ pub fn covers_all_ports(rule: &Rule) -> bool {
     }
 }
 
-/// The sensitive ports a TCP/UDP rule opens (every one for all-ports rules).
+/// The port range of a TCP/UDP rule that names one.
+fn port_range(rule: &Rule) -> Option<std::ops::RangeInclusive<i64>> {
+    match (&rule.protocol, rule.from_port, rule.to_port) {
+        (Protocol::Tcp | Protocol::Udp, Some(f), Some(t)) if f >= 0 => Some(f..=t),
+        _ => None,
+    }
+}
+
+/// The default sensitive ports a TCP/UDP rule opens (every one for all-ports rules).
 pub fn sensitive_ports_in(rule: &Rule) -> Vec<(u16, &'static str)> {
-    let (from, to) = match rule.protocol {
-        Protocol::Tcp | Protocol::Udp => match (rule.from_port, rule.to_port) {
-            (Some(f), Some(t)) if f >= 0 => (f, t),
-            _ => return Vec::new(),
-        },
-        _ => return Vec::new(),
-    };
-    SENSITIVE_PORTS.iter().copied().filter(|(p, _)| (from..=to).contains(&i64::from(*p))).collect()
+    let Some(range) = port_range(rule) else { return Vec::new() };
+    SENSITIVE_PORTS.iter().copied().filter(|(p, _)| range.contains(&i64::from(*p))).collect()
+}
+
+/// Whether a rule opens a port the policy counts as sensitive.
+fn opens_sensitive(rule: &Rule, ex: &Exposure) -> bool {
+    port_range(rule).is_some_and(|range| ex.sensitive_ports.iter().any(|&(p, _)| range.contains(&i64::from(p))))
+}
+
+/// A peer inside one of the policy's trusted CIDRs is internal, never exposure.
+fn trusted(rule: &Rule, ex: &Exposure) -> bool {
+    match &rule.peer {
+        Peer::Ipv4(c) | Peer::Ipv6(c) => ex.is_trusted(c),
+        _ => false,
+    }
 }
 
 /// Severity of one rule change:
@@ -110,14 +134,17 @@ pub fn sensitive_ports_in(rule: &Rule) -> Vec<(u16, &'static str)> {
 /// - warning: other internet-open ingress, all-traffic rules, anything done by root;
 /// - info: the rest. Removals lower exposure, so they stay info unless root made them.
 ///   A call that failed changed nothing: at most warning (an attempt is still worth a look).
-pub fn rule_severity(rule: &Rule, root: bool, failed: bool) -> Severity {
-    let adds_access = matches!(rule.change, Change::Added | Change::Modified);
+///
+/// `ex` is the policy's view of exposure: its sensitive ports, and trusted CIDRs whose rules
+/// never raise severity.
+pub fn rule_severity(rule: &Rule, root: bool, failed: bool, ex: &Exposure) -> Severity {
+    let adds_access = matches!(rule.change, Change::Added | Change::Modified) && !trusted(rule, ex);
     let mut s = Severity::Info;
     if adds_access {
         // NOTE: ModifySecurityGroupRules does not say the direction; assume the worse (ingress).
         let ingress = rule.direction != Direction::Egress;
         if ingress && rule.peer.is_world() {
-            s = if covers_all_ports(rule) || !sensitive_ports_in(rule).is_empty() {
+            s = if covers_all_ports(rule) || opens_sensitive(rule, ex) {
                 Severity::Critical
             } else {
                 Severity::Warning
@@ -136,9 +163,9 @@ pub fn rule_severity(rule: &Rule, root: bool, failed: bool) -> Severity {
 }
 
 /// Severity of a whole event's change.
-pub fn event_severity(changes: &Changes, root: bool, failed: bool) -> Severity {
+pub fn event_severity(changes: &Changes, root: bool, failed: bool, ex: &Exposure) -> Severity {
     let base = match changes {
-        Changes::Rules(rules) => rules.iter().map(|r| rule_severity(r, root, failed)).max().unwrap_or(Severity::Info),
+        Changes::Rules(rules) => rules.iter().map(|r| rule_severity(r, root, failed, ex)).max().unwrap_or(Severity::Info),
         Changes::Created | Changes::Deleted => Severity::Info,
     };
     if root {
@@ -151,7 +178,10 @@ pub fn event_severity(changes: &Changes, root: bool, failed: bool) -> Severity {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::Peer;
+
+    fn ex() -> Exposure {
+        Exposure::default()
+    }
 
     fn rule(dir: Direction, proto: &str, from: Option<i64>, to: Option<i64>, cidr: &str) -> Rule {
         Rule {
@@ -170,22 +200,22 @@ mod tests {
     #[test]
     fn world_open_ssh_and_all_ports_are_critical() {
         use Direction::*;
-        assert_eq!(rule_severity(&rule(Ingress, "tcp", Some(22), Some(22), "0.0.0.0/0"), false, false), Severity::Critical);
-        assert_eq!(rule_severity(&rule(Ingress, "6", Some(20), Some(30), "::/0"), false, false), Severity::Critical);
-        assert_eq!(rule_severity(&rule(Ingress, "-1", None, None, "0.0.0.0/0"), false, false), Severity::Critical);
-        assert_eq!(rule_severity(&rule(Ingress, "tcp", Some(0), Some(65535), "0.0.0.0/0"), false, false), Severity::Critical);
-        assert_eq!(rule_severity(&rule(Ingress, "tcp", Some(443), Some(443), "0.0.0.0/0"), false, false), Severity::Warning);
-        assert_eq!(rule_severity(&rule(Ingress, "tcp", Some(22), Some(22), "10.0.0.0/8"), false, false), Severity::Info);
-        assert_eq!(rule_severity(&rule(Egress, "-1", None, None, "0.0.0.0/0"), false, false), Severity::Warning);
-        assert_eq!(rule_severity(&rule(Ingress, "tcp", Some(443), Some(443), "10.0.0.0/8"), true, false), Severity::Warning);
-        assert_eq!(rule_severity(&rule(Ingress, "tcp", Some(22), Some(22), "0.0.0.0/0"), false, true), Severity::Warning);
+        assert_eq!(rule_severity(&rule(Ingress, "tcp", Some(22), Some(22), "0.0.0.0/0"), false, false, &ex()), Severity::Critical);
+        assert_eq!(rule_severity(&rule(Ingress, "6", Some(20), Some(30), "::/0"), false, false, &ex()), Severity::Critical);
+        assert_eq!(rule_severity(&rule(Ingress, "-1", None, None, "0.0.0.0/0"), false, false, &ex()), Severity::Critical);
+        assert_eq!(rule_severity(&rule(Ingress, "tcp", Some(0), Some(65535), "0.0.0.0/0"), false, false, &ex()), Severity::Critical);
+        assert_eq!(rule_severity(&rule(Ingress, "tcp", Some(443), Some(443), "0.0.0.0/0"), false, false, &ex()), Severity::Warning);
+        assert_eq!(rule_severity(&rule(Ingress, "tcp", Some(22), Some(22), "10.0.0.0/8"), false, false, &ex()), Severity::Info);
+        assert_eq!(rule_severity(&rule(Egress, "-1", None, None, "0.0.0.0/0"), false, false, &ex()), Severity::Warning);
+        assert_eq!(rule_severity(&rule(Ingress, "tcp", Some(443), Some(443), "10.0.0.0/8"), true, false, &ex()), Severity::Warning);
+        assert_eq!(rule_severity(&rule(Ingress, "tcp", Some(22), Some(22), "0.0.0.0/0"), false, true, &ex()), Severity::Warning);
     }
 
     #[test]
     fn removals_are_info_unless_root() {
         let mut r = rule(Direction::Ingress, "tcp", Some(22), Some(22), "0.0.0.0/0");
         r.change = Change::Removed;
-        assert_eq!(rule_severity(&r, false, false), Severity::Info);
-        assert_eq!(rule_severity(&r, true, false), Severity::Warning);
+        assert_eq!(rule_severity(&r, false, false, &ex()), Severity::Info);
+        assert_eq!(rule_severity(&r, true, false, &ex()), Severity::Warning);
     }
 }

@@ -131,7 +131,7 @@ impl Event<'_> {
         let failed = self.rec.failed();
         match changes {
             Changes::Created | Changes::Deleted => {
-                let sev = risk::event_severity(changes, root, failed);
+                let sev = risk::event_severity(changes, root, failed, &self.cfg.policy.exposure);
                 let l = self.l();
                 let title = if *changes == Changes::Created { l.group_created } else { l.group_deleted };
                 let title = format!("{title}: {}", self.group_plain());
@@ -144,7 +144,7 @@ impl Event<'_> {
             Changes::Rules(rules) if rules.len() <= self.cfg.max_messages => rules
                 .iter()
                 .map(|r| {
-                    let sev = risk::rule_severity(r, root, failed);
+                    let sev = risk::rule_severity(r, root, failed, &self.cfg.policy.exposure);
                     let title = rule_line(r, self.l());
                     self.message(sev, &title, Some(rule_fields(r, self.l())), None, r.rule_id.iter().cloned().collect())
                 })
@@ -190,7 +190,7 @@ impl Event<'_> {
                 let slice = &rules[a..b];
                 let sev = slice
                     .iter()
-                    .map(|r| risk::rule_severity(r, root, failed))
+                    .map(|r| risk::rule_severity(r, root, failed, &self.cfg.policy.exposure))
                     .max()
                     .unwrap_or(Severity::Info);
                 let kind = group_kind(rules, l);
@@ -229,7 +229,8 @@ impl Event<'_> {
         }
     }
 
-    fn owner_id(&self) -> Option<&str> {
+    /// The account that owns the group.
+    pub(crate) fn owner_id(&self) -> Option<&str> {
         self.owner
             .or(self.rec.recipient_account.as_deref())
             .or(self.rec.principal.account_id.as_deref())

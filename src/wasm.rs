@@ -21,6 +21,47 @@ export interface Options {
   iconEmoji?: string;
   /** Above this many rules in one event, rules are grouped into as few messages as Slack allows. Default 10, 1..1000. */
   maxMessagesPerEvent?: number;
+  /** Which changes become messages, where each goes, and what counts as exposure. */
+  policy?: Policy;
+}
+
+/** Matches the account that owns the group (its id, OU path and tags from `accounts`) and the call. */
+export interface PolicyScope {
+  /** One account id or several. */
+  account?: string | string[];
+  /** OU path prefix by whole segments: "Root/Prod" matches "Root/Prod/Web", not "Root/Production". */
+  ou?: string;
+  /** Every tag named must have this value on the owning account. */
+  tag?: Record<string, string>;
+  eventName?: string | string[];
+}
+
+/** A mute entry: every field given must match; a muted change goes to `skipped` ("policy: mute[i] · ..."). */
+export interface PolicyMute extends PolicyScope {
+  /** Glob (`*` = any run of characters) over the caller's ARN. */
+  principal?: string;
+  /** Glob over the call's user agent. */
+  userAgent?: string;
+}
+
+export interface PolicyRoute {
+  /** Where matching messages go (a key of the Lambda's SLACK_WEBHOOKS); "default" is the main webhook. */
+  destination: string;
+  /** `<!here>`, `<!channel>`, `<!subteam^ID>` or `<@U…>` (several separated by spaces), put at the start of `payload.text`. */
+  mention?: string;
+  match: PolicyScope & { severity?: Severity | Severity[] };
+}
+
+export interface Policy {
+  /** Changes below it go to `skipped` ("policy: minSeverity ..."). */
+  minSeverity?: Severity;
+  mute?: PolicyMute[];
+  /** The first route that matches a message wins; none: destination "default". */
+  routes?: PolicyRoute[];
+  /** Sources inside these CIDRs (v4 or v6) are internal: they never raise severity. */
+  trustedCidrs?: string[];
+  /** Change the ports whose opening to the internet is critical. */
+  sensitivePorts?: { add?: { port: number; name: string }[]; remove?: number[] };
 }
 
 /** An account as AWS Organizations describes it. */
@@ -60,12 +101,16 @@ export interface Message {
   summary: string;
   /** The sgr- ids of the rules in this message, when the event names them. */
   ruleIds?: string[];
+  /** The matching policy route's destination; "default" when none matched. */
+  destination: string;
+  /** The route's mention, already at the start of `payload.text`. */
+  mention?: string;
   payload: SlackPayload;
 }
 
 export interface Formatted {
   messages: Message[];
-  /** Well-formed events that are not security-group changes. */
+  /** Well-formed events that are not security-group changes, and changes the policy held back (reason "policy: ..."). */
   skipped: { index: number; eventId?: string; eventName?: string; reason: string }[];
   /** Bad records inside a batch; the other records are still formatted. */
   errors: { index: number; message: string }[];

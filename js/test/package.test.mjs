@@ -135,3 +135,68 @@ test('the published .d.ts types check under strict TypeScript, and misuse does n
   writeFileSync(join(project, 'bad.mts'), `import { formatEvent } from 'sgnotify';\nformatEvent('{}', { locale: 'fr' });\n`);
   assert.throws(() => run(tsc, ['-p', '.']), (e) => /bad\.mts.*locale|Type '"fr"' is not assignable/s.test(e.stdout));
 });
+
+test('policy and accounts: real results type-check against Formatted, and a bad policy is a clear Error', () => {
+  const options = {
+    accounts: {
+      '123456789012': { name: 'prod-web', ou: 'Root/Prod/Web', tags: { env: 'prod' } },
+      '999999999999': 'sandbox',
+    },
+    policy: {
+      minSeverity: 'warning',
+      mute: [{ principal: 'arn:aws:sts::*:assumed-role/ContinousDeployment/*' }],
+      routes: [{ destination: 'sec-alerts', mention: '<!here>', match: { ou: 'Root/Prod', severity: ['critical'] } }],
+      trustedCidrs: ['10.0.0.0/8'],
+      sensitivePorts: { add: [{ port: 80, name: 'HTTP' }], remove: [3306] },
+    },
+  };
+  writeFileSync(join(project, 'options.json'), JSON.stringify(options));
+  writeFileSync(
+    join(project, 'policy.mjs'),
+    `import { formatEvent } from 'sgnotify';
+     import { readFileSync } from 'node:fs';
+     const options = JSON.parse(readFileSync('options.json', 'utf8'));
+     const results = process.argv.slice(2).map((f) => formatEvent(readFileSync(f, 'utf8'), options));
+     let bad;
+     try { formatEvent(readFileSync(process.argv[2], 'utf8'), { policy: { routes: [{ destination: 'x', match: { severity: 'high' } }] } }); }
+     catch (e) { bad = [e instanceof Error, e.message]; }
+     console.log(JSON.stringify({ results, bad }));`,
+  );
+  const files = [
+    'watch-security-group__AuthorizeSecurityGroupIngress__1', // prod SSH from anywhere: routed, mentioned
+    'panther__AuthorizeSecurityGroupEgress__1', // the CD role: muted
+    'aws-spotlight__CreateSecurityGroup__1', // info: below minSeverity
+    'aws-spotlight__AuthorizeSecurityGroupIngress__1', // MySQL removed from the sensitive set: warning, default
+  ];
+  const { results, bad } = JSON.parse(run('node', ['policy.mjs', ...files.map((f) => join(fixtures, `${f}.json`))]));
+  const [routed, muted, low, mysql] = results;
+  assert.equal(routed.messages[0].destination, 'sec-alerts');
+  assert.equal(routed.messages[0].mention, '<!here>');
+  assert.match(routed.messages[0].payload.text, /^<!here> 🚨/);
+  assert.ok(JSON.stringify(routed.messages[0].payload.attachments).includes('OU: Root/Prod/Web'));
+  assert.equal(muted.messages.length, 0);
+  assert.match(muted.skipped[0].reason, /^policy: mute\[0\] · /);
+  assert.match(low.skipped[0].reason, /^policy: minSeverity warning \(this change is info\)/);
+  assert.deepEqual(mysql.messages.map((m) => [m.severity, m.destination, m.mention]), [['warning', 'default', undefined], ['warning', 'default', undefined]]);
+  assert.deepEqual(bad, [true, 'options.policy.routes[0].match.severity: unknown severity "high" (use "info", "warning" or "critical")']);
+
+  // The real results as fresh object literals: TypeScript's excess-property checks then reject
+  // any field the published types do not declare, and missing or mistyped ones.
+  writeFileSync(
+    join(project, 'policy-types.mts'),
+    `import type { Formatted, Options } from 'sgnotify';
+     export const options: Options = ${JSON.stringify(options)};
+     export const results: Formatted[] = ${JSON.stringify(results)};`,
+  );
+  const check = (file) => {
+    const config = `tsconfig.${file}.json`;
+    writeFileSync(
+      join(project, config),
+      JSON.stringify({ compilerOptions: { strict: true, noEmit: true, module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022' }, files: [file] }),
+    );
+    return run(tsc, ['-p', config]);
+  };
+  check('policy-types.mts');
+  writeFileSync(join(project, 'bad-policy.mts'), `import type { Options } from 'sgnotify';\nexport const o: Options = { policy: { minSeverity: 'high', routes: [{ match: {} }] } };\n`);
+  assert.throws(() => check('bad-policy.mts'), (e) => /bad-policy\.mts/.test(e.stdout) && /"high"/.test(e.stdout) && /destination/.test(e.stdout));
+});
