@@ -307,6 +307,22 @@ describe('account names from AWS Organizations (moto)', () => {
         checkRouted(r);
       });
 
+      test('a route on an account tag: the tags read from Organizations reach the policy', async () => {
+        slack.reset();
+        sec.reset();
+        const policy = { routes: [{ destination: 'sec-alerts', match: { tag: { team: 'web' } } }] };
+        const event = snsEvent([
+          inAccount('aws-spotlight__AuthorizeSecurityGroupIngress__1', ids['sandbox-dev']),
+          inAccount('aws-spotlight__AuthorizeSecurityGroupIngress__1', ids['web-prod']),
+        ]);
+        const r = await invokeInChild({ env: env({ ORGANIZATIONS_ROLE_ARN: ROLE_ARN, POLICY: JSON.stringify(policy), SLACK_WEBHOOKS: JSON.stringify({ 'sec-alerts': sec.url }) }), events: [event] });
+        assert.equal(r.results[0].result?.delivered, 4, JSON.stringify(r.results) + r.stderr);
+        assert.equal(sec.payloads.length, 2);
+        assert.ok(sec.payloads.every((p) => JSON.stringify(p).includes('web-prod')));
+        assert.equal(slack.payloads.length, 2);
+        assert.ok(slack.payloads.every((p) => JSON.stringify(p).includes('sandbox-dev')));
+      });
+
       test('a policy in SSM that the core rejects, or that routes to an unknown destination: named, nothing posted', async () => {
         slack.reset();
         sec.reset();
