@@ -24,7 +24,7 @@ import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secre
 import { createAccountDirectory, lookUpOrganization, MIN_REFRESH_MS, accountIdsIn } from '../accounts.mjs';
 import { formatEvent } from 'sgnotify';
 import { startMockSlack } from '../mock-slack.mjs';
-import { fixture, snsEvent } from '../fixtures.mjs';
+import { fixture, snsEvent, sqsEvent, toEventBridge } from '../fixtures.mjs';
 import { assertNoWebhookSecret, invokeInChild, outcomeLines } from './helpers/child.mjs';
 import { AWS_TEST_ENV, startMoto } from './helpers/moto.mjs';
 
@@ -202,7 +202,10 @@ describe('account names from AWS Organizations (moto)', () => {
   test('account ids are found in SNS, SQS and EventBridge shapes', () => {
     const e = inAccount('aws-spotlight__AuthorizeSecurityGroupIngress__1', ids['web-prod']);
     assert.deepEqual(accountIdsIn(snsEvent([e])), [ids['web-prod']]);
+    assert.deepEqual(accountIdsIn(sqsEvent([e])), [ids['web-prod']]);
+    assert.deepEqual(accountIdsIn(toEventBridge(e)), [ids['web-prod']]);
     assert.deepEqual(accountIdsIn(e), [ids['web-prod']]);
+    assert.deepEqual(accountIdsIn(fixture('aws-spotlight__AuthorizeSecurityGroupIngress__1')), ['999999999999']);
   });
 
   describe('the Lambda (child process)', () => {
