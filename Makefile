@@ -99,7 +99,7 @@ test-wasm-browser: | tools-rust tools-chromium
 # ---- lambda: delivery, demo, CLI, deployment zip (js/lambda) ------------------------------
 .PHONY: test-lambda tools-moto
 # What runs in Lambda; demo.mjs, mock-slack.mjs, mock-slack-api.mjs, fixtures.mjs and test/ stay out of the zip.
-LAMBDA_RUNTIME := $(addprefix js/lambda/,index.mjs config.mjs log.mjs notify.mjs secrets.mjs pacing.mjs state.mjs app.mjs threads.mjs slack-api.mjs)
+LAMBDA_RUNTIME := $(addprefix js/lambda/,index.mjs config.mjs log.mjs notify.mjs secrets.mjs pacing.mjs state.mjs app.mjs threads.mjs slack-api.mjs accounts.mjs org-config.mjs routing.mjs)
 LAMBDA_ZIP := target/lambda/sgnotify-lambda.zip
 
 # The handler on this machine: a mock Slack on 127.0.0.1, real fixtures as SNS and EventBridge events.

@@ -3,6 +3,7 @@
 
 import { parseAllowedHosts, parseWebhookUrl } from 'sgnotify/deliver';
 import { checkToken, DEFAULT_API_URL, parseApiUrl } from './slack-api.mjs';
+import { readOrgSettings } from './org-config.mjs';
 
 export class ConfigError extends Error {
   constructor(problems) {
@@ -14,7 +15,7 @@ export class ConfigError extends Error {
 
 // NOTE: a tiny synthetic event (not a fixture) that every correct core formats; the start-up check
 // formats it with each option so that the core itself says whether TIMEZONE, LOCALE... are usable.
-const SELF_TEST_EVENT = {
+export const SELF_TEST_EVENT = {
   eventVersion: '1.08',
   eventTime: '2024-01-01T00:00:00Z',
   eventSource: 'ec2.amazonaws.com',
@@ -41,7 +42,8 @@ const WEBHOOK_VARIABLES = ['SLACK_WEBHOOK_URL', 'SLACK_WEBHOOK_SSM_PARAMETER', '
  *     allowedHosts: object[], cacheMs: number },
  *   dryRun: boolean, formatOptions: object, delivery: object,
  *   scale: { perSecond: number, burst: number, stateTable?: string },
- *   app: null | { token?: string, tokenSecretId?: string, channel: string, apiUrl: URL, windowSeconds: number } }}
+ *   app: null | { token?: string, tokenSecretId?: string, channel: string, apiUrl: URL, windowSeconds: number },
+ *   org: ReturnType<typeof readOrgSettings> }}
  */
 export function readConfig(env, { formatEvent }) {
   const problems = [];
@@ -65,8 +67,8 @@ export function readConfig(env, { formatEvent }) {
     if (parsed !== undefined) {
       if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
         problems.push('ACCOUNT_NAMES: must be a JSON object of account id -> name');
-      } else if (Object.values(parsed).some((v) => typeof v !== 'string')) {
-        problems.push('ACCOUNT_NAMES: every account name must be a string');
+      } else if (Object.values(parsed).some((v) => typeof v !== 'string' && (v === null || typeof v !== 'object' || Array.isArray(v)))) {
+        problems.push('ACCOUNT_NAMES: every account name must be a string, or an object {"name": ..., "ou": ..., "tags": {...}}');
       } else {
         formatOptions.accounts = parsed;
       }
@@ -95,9 +97,11 @@ export function readConfig(env, { formatEvent }) {
     problems.push(`MAX_MESSAGES_PER_EVENT: ${maxMessages} messages at SLACK_MAX_PER_SECOND=${scale.perSecond} take longer than Lambda's 15-minute limit; lower it to ${Math.floor(840 * scale.perSecond)} or less`);
   }
 
+  const org = readOrgSettings(get, problems, formatOptions);
+
   checkWithCore(formatEvent, formatOptions, problems);
   if (problems.length) throw new ConfigError(problems);
-  return { webhook, app, dryRun, formatOptions, delivery, scale };
+  return { webhook, app, dryRun, formatOptions, delivery, scale, org };
 }
 
 // ---- delivery at organisation scale (issue 9): pacing and the exactly-once state table ----
@@ -218,7 +222,7 @@ function checkWithCore(formatEvent, options, problems) {
     problems.push(`sgnotify: the core failed its start-up check (${err.message})`);
     return;
   }
-  const variables = { timezone: 'TIMEZONE', locale: 'LOCALE', colorScheme: 'COLOR_SCHEME', maxMessagesPerEvent: 'MAX_MESSAGES_PER_EVENT', accounts: 'ACCOUNT_NAMES' };
+  const variables = { timezone: 'TIMEZONE', locale: 'LOCALE', colorScheme: 'COLOR_SCHEME', maxMessagesPerEvent: 'MAX_MESSAGES_PER_EVENT', accounts: 'ACCOUNT_NAMES', policy: 'POLICY' };
   for (const [key, variable] of Object.entries(variables)) {
     if (options[key] === undefined) continue;
     try {

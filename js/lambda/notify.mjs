@@ -160,6 +160,7 @@ async function sendAll(messages, run, where) {
     const o = await sendOne(m, m.eventId ? keys[i] : undefined, run, where.facts);
     const fields = {
       ...about,
+      ...(m.destination !== undefined ? { destination: m.destination } : {}),
       status: o.status,
       attempts: o.attempts,
       ms: o.ms,
@@ -290,7 +291,7 @@ export function fallbackPayload(m) {
 
 function logSkipped(formatted, log, where = {}) {
   for (const s of formatted.skipped) {
-    log.info('not a security group change: skipped', { status: 'skipped', eventId: s.eventId, eventName: s.eventName, reason: s.reason, index: where.index ?? s.index, ...(where.messageId ? { messageId: where.messageId } : {}) });
+    log.info(s.reason?.startsWith('policy:') ? 'left out by the policy: skipped' : 'not a security group change: skipped', { status: 'skipped', eventId: s.eventId, eventName: s.eventName, reason: s.reason, index: where.index ?? s.index, ...(where.messageId ? { messageId: where.messageId } : {}) });
   }
 }
 

@@ -31,7 +31,7 @@ after(async () => {
 test('the zip holds the handler and the package, nothing else', () => {
   const entries = execFileSync('unzip', ['-Z1', ZIP], { encoding: 'utf8' }).trim().split('\n').sort();
   const handler = entries.filter((e) => !e.startsWith('node_modules/'));
-  assert.deepEqual(handler, ['app.mjs', 'config.mjs', 'index.mjs', 'log.mjs', 'notify.mjs', 'pacing.mjs', 'secrets.mjs', 'slack-api.mjs', 'state.mjs', 'threads.mjs']);
+  assert.deepEqual(handler, ['accounts.mjs', 'app.mjs', 'config.mjs', 'index.mjs', 'log.mjs', 'notify.mjs', 'org-config.mjs', 'pacing.mjs', 'routing.mjs', 'secrets.mjs', 'slack-api.mjs', 'state.mjs', 'threads.mjs']);
   for (const e of entries.filter((x) => x.startsWith('node_modules/'))) assert.match(e, /^node_modules\/sgnotify\//);
   for (const needed of ['package.json', 'index.mjs', 'deliver.mjs', 'dist/node/sgnotify_bg.wasm']) {
     assert.ok(entries.includes(`node_modules/sgnotify/${needed}`), `${needed} in the zip`);

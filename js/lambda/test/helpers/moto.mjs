@@ -16,10 +16,10 @@ const freePort = () =>
 
 export const AWS_TEST_ENV = { AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing', AWS_REGION: 'us-east-1', AWS_EC2_METADATA_DISABLED: 'true' };
 
-/** Starts moto and waits until it answers; `stop()` ends it. */
-export async function startMoto({ readyWithinMs = 30_000 } = {}) {
+/** Starts moto and waits until it answers; `stop()` ends it. `env` sets moto's own settings (e.g. INITIAL_NO_AUTH_ACTION_COUNT). */
+export async function startMoto({ readyWithinMs = 30_000, env = {} } = {}) {
   const port = await freePort();
-  const child = spawn('python3', ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn('python3', ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
   const endpoint = `http://127.0.0.1:${port}`;
