@@ -61,6 +61,9 @@ HANDLER_ENV = {
     "SLACK_WEBHOOK_SECRET_ID",
     "SLACK_WEBHOOK_URL",
     "SLACK_WEBHOOK_ALLOWED_HOSTS",
+    "SLACK_WEBHOOKS_SECRET_ID",
+    "SLACK_BOT_TOKEN_SECRET_ID",
+    "THREAD_WINDOW_SECONDS",
     "ACCOUNT_NAMES",
     "ACCOUNT_NAMES_SOURCE",
     "ORGANIZATIONS_ROLE_ARN",
@@ -88,6 +91,13 @@ NOT_EXPOSED = {
     "DELIVERY_MAX_WAIT_MS",
     "DELIVERY_SAFETY_MARGIN_MS",
     "SLACK_WEBHOOK_CACHE_SECONDS",
+    "ACCOUNT_NAMES_CACHE_SECONDS",
+    # Secrets or test endpoints that must not sit in a stack's environment: the template passes
+    # the secrets' ids instead (WebhooksSecretArn, SlackBotTokenSecretArn); SLACK_API_URL points
+    # the tests at a local Web API.
+    "SLACK_WEBHOOKS",
+    "SLACK_BOT_TOKEN",
+    "SLACK_API_URL",
 }
 # js/lambda modules that never run in Lambda (the demo and test helpers); every other .mjs there
 # is runtime code.
@@ -542,6 +552,10 @@ class TemplateShapeTest(unittest.TestCase):
             cond, s = conditional[sid]
             self.assertEqual((cond, s["Action"]), (condition, "ssm:GetParameter"))
             self.assertTrue(s["Resource"]["Fn::Sub"].endswith(f":parameter${{{param}}}"), s)
+        # Routing webhooks (issue 11) and the app's bot token (issue 12): one secret each, read only.
+        for sid, param, condition in (("ReadRoutingWebhooksSecret", "WebhooksSecretArn", "HasWebhooksSecret"), ("ReadSlackBotTokenSecret", "SlackBotTokenSecretArn", "AppMode")):
+            cond, s = conditional[sid]
+            self.assertEqual((cond, s["Action"], s["Resource"]), (condition, "secretsmanager:GetSecretValue", {"Ref": param}))
         cond, s = conditional["ReceiveFromEventQueue"]
         self.assertEqual((cond, s["Resource"]), ("ViaQueue", {"Fn::GetAtt": ["EventQueue", "Arn"]}))
         self.assertEqual(set(s["Action"]), {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"})
