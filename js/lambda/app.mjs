@@ -8,7 +8,7 @@
 
 import { setTimeout as sleep } from 'node:timers/promises';
 import { randomUUID } from 'node:crypto';
-import { MIN_POST_MS, fallbackPayload } from './notify.mjs';
+import { MIN_POST_MS, fallbackPayload, pacedHooks } from './notify.mjs';
 import { checkToken, createSlackApi } from './slack-api.mjs';
 import { createThreadStore, threadExpiry } from './threads.mjs';
 
@@ -60,24 +60,9 @@ export function createApp(config, { threadFacts, threadSummary, log, onToken, st
     return client;
   }
 
-  // One Web API call through the instance's pacer. `first`: a new message needs MIN_POST_MS left at
-  // its paced start; when it cannot get that, no further message starts in this invocation.
+  // One Web API call through the instance's pacer (see pacedHooks).
   function call(client, method, body, run, first) {
-    let starting = first;
-    return client.call(method, body, {
-      deadline: run.deadline,
-      beforeAttempt: async (latest) => {
-        const wait = run.pacer.reserve(destination, starting ? run.deadline - MIN_POST_MS : latest);
-        if (wait === undefined) {
-          if (starting) run.stopped = true;
-          return false;
-        }
-        starting = false;
-        if (wait > 0) await sleep(wait);
-        return true;
-      },
-      onRateLimited: (ms) => run.pacer.pause(destination, ms),
-    });
+    return client.call(method, body, { deadline: run.deadline, ...pacedHooks(run, destination, first) });
   }
 
   const replyBody = (m, extra) => {

@@ -220,13 +220,14 @@ async function sendOne(m, key, run, facts) {
   return stateError ? { ...o, stateError } : o;
 }
 
-// `first`: a new message needs MIN_POST_MS left at its paced start; once one cannot get that, no
-// further message starts in this invocation (what is left comes back through the retry).
-function post(payload, destination, run, first) {
+/**
+ * The hooks that put one post through the instance's pacer (webhooks here, the Web API in app.mjs).
+ * `first`: a new message needs MIN_POST_MS left at its paced start; once one cannot get that, no
+ * further message starts in this invocation (what is left comes back through the retry).
+ */
+export function pacedHooks(run, destination, first) {
   let starting = first;
-  return deliver(payload, {
-    ...run.deliveryOptions,
-    url: run.urls.get(destination),
+  return {
     beforeAttempt: async (latest) => {
       const wait = run.pacer.reserve(destination, starting ? run.deadline - MIN_POST_MS : latest);
       if (wait === undefined) {
@@ -238,7 +239,11 @@ function post(payload, destination, run, first) {
       return true;
     },
     onRateLimited: (ms) => run.pacer.pause(destination, ms),
-  });
+  };
+}
+
+function post(payload, destination, run, first) {
+  return deliver(payload, { ...run.deliveryOptions, url: run.urls.get(destination), ...pacedHooks(run, destination, first) });
 }
 
 // A webhook Slack says is gone (revoked, uninstalled, rotated): read the source again, and if it
