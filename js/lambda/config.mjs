@@ -41,7 +41,7 @@ const WEBHOOK_VARIABLES = ['SLACK_WEBHOOK_URL', 'SLACK_WEBHOOK_SSM_PARAMETER', '
  * @returns {{ webhook: null | { variable: string, source: "env"|"ssm"|"secretsmanager", url?: URL, name?: string,
  *     allowedHosts: object[], cacheMs: number },
  *   dryRun: boolean, formatOptions: object, delivery: object,
- *   scale: { perSecond: number, burst: number, stateTable?: string },
+ *   scale: { perSecond: number, burst: number, stateTable?: string, deadLetterQueueUrl?: string },
  *   app: null | { token?: string, tokenSecretId?: string, channel: string, apiUrl: URL, windowSeconds: number },
  *   org: ReturnType<typeof readOrgSettings> }}
  */
@@ -118,8 +118,14 @@ function readScale(get, problems) {
   if (stateTable !== undefined && !/^[A-Za-z0-9_.-]{3,255}$/.test(stateTable) && !/^arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:\d{12}:table\/[A-Za-z0-9_.-]{3,255}$/.test(stateTable)) {
     problems.push(`STATE_TABLE: not a DynamoDB table name or ARN (got "${stateTable.slice(0, 40)}")`);
   }
+  // The queue path's DLQ: a record no retry can make readable is parked there at once instead of
+  // being received five times (on a FIFO queue that would hold every later alert back for an hour).
+  const deadLetterQueueUrl = get('DEAD_LETTER_QUEUE_URL');
+  if (deadLetterQueueUrl !== undefined && !/^https:\/\/sqs\.[a-z0-9-]+\.amazonaws\.com(\.cn)?\/\d{12}\/[A-Za-z0-9_-]{1,80}(\.fifo)?$/.test(deadLetterQueueUrl) && !/^http:\/\/127\.0\.0\.1:\d+\/\d{12}\/[A-Za-z0-9_-]{1,80}(\.fifo)?$/.test(deadLetterQueueUrl)) {
+    problems.push(`DEAD_LETTER_QUEUE_URL: not an SQS queue URL (https://sqs.REGION.amazonaws.com/ACCOUNT/NAME) (got "${deadLetterQueueUrl.slice(0, 60)}")`);
+  }
   // Slack tolerates a short burst above its rate; two posts at once, then the steady rate.
-  return { perSecond, burst: Math.max(2, Math.ceil(perSecond)), stateTable };
+  return { perSecond, burst: Math.max(2, Math.ceil(perSecond)), stateTable, deadLetterQueueUrl };
 }
 
 // ---- Slack app mode (issue 12): a bot token and a channel instead of a webhook ----

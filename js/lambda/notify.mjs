@@ -131,11 +131,43 @@ async function handleSqs(event, run) {
     counts.failed += failed;
     counts.skipped += formatted.skipped.length;
     counts.badRecords += formatted.errors.length;
-    if (failed || formatted.errors.length) batchItemFailures.push({ itemIdentifier: messageId });
+    // A record no retry can make readable goes straight to the DLQ (kept there for replay), when
+    // nothing else in it failed; if parking fails, it comes back like any failure.
+    const parked = !failed && formatted.errors.length > 0 && (await parkUnusable(record, formatted.errors, run, { index, messageId }));
+    if (parked) counts.parked = (counts.parked ?? 0) + 1;
+    if (failed || (formatted.errors.length && !parked)) batchItemFailures.push({ itemIdentifier: messageId });
   }
   await run.app?.finish(run);
   log.info('invocation done', { counts, batchItemFailures: batchItemFailures.map((f) => f.itemIdentifier) });
   return { batchItemFailures };
+}
+
+let sqsClient;
+
+async function parkUnusable(record, errors, run, where) {
+  const queueUrl = run.config.scale?.deadLetterQueueUrl;
+  if (!queueUrl) return false;
+  const error = errors.map((e) => e.message).join('; ').slice(0, 250);
+  try {
+    // NOTE: the Lambda runtime ships the AWS SDK v3; imported only when a record needs parking.
+    const { SQSClient, SendMessageCommand } = await import('@aws-sdk/client-sqs');
+    sqsClient ??= new SQSClient({});
+    const fifo = queueUrl.endsWith('.fifo');
+    await sqsClient.send(
+      new SendMessageCommand({
+        QueueUrl: queueUrl,
+        MessageBody: record.body,
+        MessageAttributes: { 'sgnotify-error': { DataType: 'String', StringValue: error } },
+        ...(fifo ? { MessageGroupId: 'unusable', MessageDeduplicationId: record.messageId } : {}),
+      }),
+      { abortSignal: AbortSignal.timeout(Math.max(1, Math.min(5000, Math.floor(run.deadline - Date.now())))) },
+    );
+    run.log.error('unusable record parked in the dead-letter queue', { status: 'parked', ...where, error });
+    return true;
+  } catch (err) {
+    run.log.error('unusable record could not be parked: it comes back through the queue', { status: 'error', ...where, error: `${err?.name}: ${err?.message}`.slice(0, 300) });
+    return false;
+  }
 }
 
 async function sendAll(messages, run, where) {

@@ -79,6 +79,7 @@ HANDLER_ENV = {
     "MAX_MESSAGES_PER_EVENT",
     "SLACK_MAX_PER_SECOND",
     "STATE_TABLE",
+    "DEAD_LETTER_QUEUE_URL",
     "DRY_RUN",
 }
 # Read by the handler but deliberately not stack parameters: tuning whose defaults are sized for
@@ -556,6 +557,8 @@ class TemplateShapeTest(unittest.TestCase):
         for sid, param, condition in (("ReadRoutingWebhooksSecret", "WebhooksSecretArn", "HasWebhooksSecret"), ("ReadSlackBotTokenSecret", "SlackBotTokenSecretArn", "AppMode")):
             cond, s = conditional[sid]
             self.assertEqual((cond, s["Action"], s["Resource"]), (condition, "secretsmanager:GetSecretValue", {"Ref": param}))
+        cond, s = conditional["ParkUnusableRecords"]
+        self.assertEqual((cond, s["Action"], s["Resource"]), ("ViaQueue", "sqs:SendMessage", {"Fn::GetAtt": ["EventDeadLetterQueue", "Arn"]}))
         cond, s = conditional["ReceiveFromEventQueue"]
         self.assertEqual((cond, s["Resource"]), ("ViaQueue", {"Fn::GetAtt": ["EventQueue", "Arn"]}))
         self.assertEqual(set(s["Action"]), {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"})

@@ -14,6 +14,7 @@ import { createHandler, fallbackPayload } from '../notify.mjs';
 import { createPacer } from '../pacing.mjs';
 import { createStateStore, messageKeys } from '../state.mjs';
 import { startMoto } from './helpers/moto.mjs';
+import { CreateQueueCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 
 // Single-message real events (see tests/fixtures/events), distinct event ids.
 const ONE = ['panther__AuthorizeSecurityGroupEgress__1', 'aws-spotlight__CreateSecurityGroup__1', 'aws-spotlight__DeleteSecurityGroup__1', 'stratus-red-team__AuthorizeSecurityGroupIngress__1', 'nuvibit-blog__AuthorizeSecurityGroupIngress__1', 'panther__CreateSecurityGroup__1'].map(fixture);
@@ -287,6 +288,29 @@ describe('delivery at scale', () => {
     }
   });
 
+  test('an unusable SQS record is parked in the dead-letter queue at once, not received again; the rest goes out', async () => {
+    const sqs = new SQSClient({});
+    for (const fifo of [false, true]) {
+      slack.reset();
+      const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: `sgnotify-dlq-${fifo ? 'serial.fifo' : 'standard'}`, Attributes: fifo ? { FifoQueue: 'true' } : {} }));
+      const good = fixture('aws-spotlight__AuthorizeSecurityGroupIngress__1');
+      const event = sqsEvent([good, '{"detail-type": "AWS API Call via CloudTrail", "detail": 7}']);
+      const { handler, lines } = makeHandler({ SLACK_WEBHOOK_URL: slack.url, SLACK_MAX_PER_SECOND: '50', DEAD_LETTER_QUEUE_URL: QueueUrl });
+      const out = await handler(event, lambdaContext(20_000));
+      assert.deepEqual(out, { batchItemFailures: [] }, 'nothing comes back through the queue');
+      assert.equal(slack.payloads.length, formatEvent(toEventBridge(good)).messages.length);
+      const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, MessageAttributeNames: ['All'] }));
+      assert.deepEqual(Messages.map((m) => m.Body), [event.Records[1].body]);
+      assert.match(Messages[0].MessageAttributes['sgnotify-error'].StringValue, /detail/);
+      assert.ok(lines.some((l) => l.status === 'parked' && l.messageId === event.Records[1].messageId));
+    }
+    // A DLQ that cannot be reached: the record comes back through the queue, as before.
+    const { handler } = makeHandler({ SLACK_WEBHOOK_URL: slack.url, DEAD_LETTER_QUEUE_URL: 'http://127.0.0.1:9/111122223333/gone' });
+    const bad = sqsEvent(['not json']);
+    assert.deepEqual(await handler(bad, lambdaContext(20_000)), { batchItemFailures: [{ itemIdentifier: bad.Records[0].messageId }] });
+    sqs.destroy();
+  });
+
   test('settings: bad SLACK_MAX_PER_SECOND, STATE_TABLE and a MAX_MESSAGES_PER_EVENT the rate cannot post in time fail the import', () => {
     const bad = (env, variable) => assert.throws(() => readConfig({ DRY_RUN: '1', ...env }, { formatEvent }), (err) => err.name === 'ConfigError' && err.variables.includes(variable));
     bad({ SLACK_MAX_PER_SECOND: '0' }, 'SLACK_MAX_PER_SECOND');
@@ -294,7 +318,8 @@ describe('delivery at scale', () => {
     bad({ STATE_TABLE: 'a b' }, 'STATE_TABLE');
     bad({ SLACK_MAX_PER_SECOND: '1', MAX_MESSAGES_PER_EVENT: '1000' }, 'MAX_MESSAGES_PER_EVENT');
     const ok = readConfig({ DRY_RUN: '1', SLACK_MAX_PER_SECOND: '2.5', STATE_TABLE: 'arn:aws:dynamodb:us-east-1:111122223333:table/sgnotify-state', MAX_MESSAGES_PER_EVENT: '1000' }, { formatEvent });
-    assert.deepEqual(ok.scale, { perSecond: 2.5, burst: 3, stateTable: 'arn:aws:dynamodb:us-east-1:111122223333:table/sgnotify-state' });
-    assert.deepEqual(readConfig({ DRY_RUN: '1' }, { formatEvent }).scale, { perSecond: 1, burst: 2, stateTable: undefined });
+    assert.deepEqual(ok.scale, { perSecond: 2.5, burst: 3, stateTable: 'arn:aws:dynamodb:us-east-1:111122223333:table/sgnotify-state', deadLetterQueueUrl: undefined });
+    assert.deepEqual(readConfig({ DRY_RUN: '1' }, { formatEvent }).scale, { perSecond: 1, burst: 2, stateTable: undefined, deadLetterQueueUrl: undefined });
+    assert.throws(() => readConfig({ DRY_RUN: '1', DEAD_LETTER_QUEUE_URL: 'https://example.com/q' }, { formatEvent }), /DEAD_LETTER_QUEUE_URL: not an SQS queue URL/);
   });
 });
