@@ -101,7 +101,7 @@ async function main() {
       Attributes: { VisibilityTimeout: String((6 * QUEUE_TIMEOUT_MS) / 1000), RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: MAX_RECEIVE_COUNT }) },
     }))).QueueUrl;
     const queueArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }))).Attributes.QueueArn;
-    const env = { SLACK_WEBHOOK_URL: slack.url, STATE_TABLE: 'sgnotify-loadtest', DELIVERY_SAFETY_MARGIN_MS: '500' };
+    const env = { SLACK_WEBHOOK_URL: slack.url, SLACK_WEBHOOK_ALLOWED_HOSTS: new URL(slack.url).host, STATE_TABLE: 'sgnotify-loadtest', DELIVERY_SAFETY_MARGIN_MS: '500' };
     const dlqCount = async () => Number((await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ['ApproximateNumberOfMessages'] }))).Attributes.ApproximateNumberOfMessages);
 
     const send = async (events) => {
