@@ -1,6 +1,6 @@
 // The playground: event text + options -> formatEvent() (the sgnotify core, as wasm) -> Slack-like
 // previews. All text reaches the page through textContent / DOM nodes, never innerHTML.
-import init, { formatEvent } from './vendor/sgnotify/web.js';
+import init, { formatEvent, threadFacts, threadSummary } from './vendor/sgnotify/web.js';
 import { decodeEntities, emojify, parseMrkdwn } from './mrkdwn.js';
 import { decodeState, encodeState } from './state.js';
 
@@ -11,7 +11,7 @@ const BLOCK_KIT_BUILDER = 'https://app.slack.com/block-kit-builder/#';
 const $ = (id) => document.getElementById(id);
 const ui = {
   sample: $('sample'), sampleSource: $('sample-source'), event: $('event'),
-  timezone: $('timezone'), timezones: $('timezones'), locale: $('locale'), colorScheme: $('color-scheme'), max: $('max-messages'),
+  timezone: $('timezone'), timezones: $('timezones'), locale: $('locale'), colorScheme: $('color-scheme'), view: $('view'), max: $('max-messages'),
   accounts: $('accounts'), policy: $('policy'), channel: $('channel'), username: $('username'), iconEmoji: $('icon-emoji'),
   share: $('share'), shareStatus: $('share-status'),
   error: $('error'), summary: $('summary'), output: $('output'), messages: $('messages'),
@@ -33,7 +33,7 @@ class InputError extends Error {
 
 // ---- state <-> controls -------------------------------------------------------------------
 
-const FIELDS = ['event', 'timezone', 'locale', 'colorScheme', 'accounts', 'policy', 'max', 'channel', 'username', 'iconEmoji'];
+const FIELDS = ['event', 'timezone', 'locale', 'colorScheme', 'view', 'accounts', 'policy', 'max', 'channel', 'username', 'iconEmoji'];
 
 function readState() {
   return Object.fromEntries(FIELDS.map((k) => [k, ui[k].value]));
@@ -43,6 +43,7 @@ function applyState(state) {
   for (const k of FIELDS) if (typeof state[k] === 'string') ui[k].value = state[k];
   if (!['en', 'ko'].includes(ui.locale.value)) ui.locale.value = 'en';
   if (!['severity', 'action'].includes(ui.colorScheme.value)) ui.colorScheme.value = 'severity';
+  if (!['messages', 'threads'].includes(ui.view.value)) ui.view.value = 'messages';
   if (state.max || state.channel || state.username || state.iconEmoji) ui.channel.closest('details').open = true;
 }
 
@@ -242,6 +243,63 @@ function renderMessage(m, i) {
   return node;
 }
 
+// ---- Slack app mode preview: the bursts js/lambda/app.mjs would thread --------------------
+
+const THREAD_WINDOW_SECONDS = 600; // the Lambda's THREAD_WINDOW_SECONDS default
+const RANK = { info: 0, warning: 1, critical: 2 };
+
+/**
+ * Groups the messages as app mode does (same principal in the same account, within the window
+ * from the burst's first change) and draws each burst as a thread: the parent the Lambda posts
+ * (the core's threadSummary) with the rule messages as its replies.
+ */
+function renderThreads(text, messages, options) {
+  const facts = new Map(plain(threadFacts(text)).map((f) => [f.index, f]));
+  const bursts = [];
+  const open = new Map();
+  for (const [i, m] of messages.entries()) {
+    const f = facts.get(m.index) ?? { key: `record-${m.index}`, principal: 'unknown' };
+    let b = open.get(f.key);
+    if (!b || (f.epochSeconds !== undefined && b.start !== undefined && f.epochSeconds - b.start > THREAD_WINDOW_SECONDS)) {
+      b = { start: f.epochSeconds, account: f.account, principal: f.principal, principalType: f.principalType, changes: 0, severity: 'info', groups: [], replies: [] };
+      open.set(f.key, b);
+      bursts.push(b);
+    }
+    b.changes += 1;
+    if (RANK[m.severity] > RANK[b.severity]) b.severity = m.severity;
+    if (f.group && !b.groups.includes(f.group)) b.groups.push(f.group);
+    if (f.time) {
+      if (!b.firstTime || f.time < b.firstTime) b.firstTime = f.time;
+      if (!b.lastTime || f.time > b.lastTime) b.lastTime = f.time;
+    }
+    b.replies.push([m, i]);
+  }
+  return bursts.map((b) => {
+    const node = el('div', 'thread');
+    node.dataset.testid = 'thread';
+    const parent = plain(threadSummary({
+      account: b.account, principal: b.principal, principalType: b.principalType, changes: b.changes, severity: b.severity,
+      groups: b.groups.slice(0, 10), groupCount: b.groups.length, firstTime: b.firstTime, lastTime: b.lastTime,
+    }, options));
+    const head = el('div', 'thread-parent');
+    head.dataset.testid = 'thread-parent';
+    head.append(appendNodes(el('div', 'notification'), parseMrkdwn(parent.text ?? '')));
+    const blocks = el('div', 'blocks');
+    for (const block of parent.blocks ?? []) blocks.append(renderBlock(block));
+    head.append(blocks);
+    const replies = el('div', 'thread-replies');
+    replies.append(el('div', 'thread-count', plural(b.replies.length, 'reply')));
+    for (const [m, i] of b.replies) {
+      const reply = renderMessage(m, i);
+      // NOTE: app mode also broadcasts a critical reply to the channel, so it cannot hide in a thread.
+      if (m.severity === 'critical') reply.prepend(el('div', 'broadcast', 'Also sent to the channel'));
+      replies.append(reply);
+    }
+    node.append(head, replies);
+    return node;
+  });
+}
+
 async function copyText(text, button, label) {
   try {
     await navigator.clipboard.writeText(text);
@@ -286,8 +344,9 @@ function update() {
     return;
   }
   let result;
+  let options;
   try {
-    const options = readOptions();
+    options = readOptions();
     try {
       JSON.parse(text);
     } catch (e) {
@@ -305,7 +364,14 @@ function update() {
   }
   ui.error.hidden = true;
   const { messages = [], skipped = [], errors = [] } = result;
-  ui.messages.replaceChildren(...messages.map(renderMessage));
+  let nodes;
+  try {
+    nodes = ui.view.value === 'threads' ? renderThreads(text, messages, options) : messages.map(renderMessage);
+  } catch (e) {
+    showError('The thread preview failed; the messages are shown one by one', e instanceof Error ? e.message : String(e));
+    nodes = messages.map(renderMessage);
+  }
+  ui.messages.replaceChildren(...nodes);
   renderList(ui.skipped, skipped.map((s) =>
     `Record ${s.index ?? '?'}${s.eventName ? ` · ${s.eventName}` : ''}${s.eventId ? ` (${s.eventId})` : ''}: ${s.reason}`));
   renderList(ui.batchErrors, errors.map((e) => `Record ${e.index}: ${e.message}`));
@@ -400,6 +466,7 @@ async function start() {
   }
   ui.locale.addEventListener('change', update);
   ui.colorScheme.addEventListener('change', update);
+  ui.view.addEventListener('change', update);
   ui.sample.addEventListener('change', () => pickSample(ui.sample.value));
   ui.share.addEventListener('click', async () => {
     await saveStateToHash();

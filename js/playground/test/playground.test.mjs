@@ -1,12 +1,14 @@
 // The served playground driven in headless Chromium: what a person sees for real and synthetic
 // events, the error path, escaping, options, sharing, and no request leaving the machine.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import {
   ARTIFACTS, LAPTOP, PHONE, messageTexts, messages, openPage, readEvent, setEvent, setOption, settled, startAll,
 } from './helpers.mjs';
 
+const FIXTURES = new URL('../../../tests/fixtures/events/', import.meta.url).pathname;
 const SIX = readEvent('synthetic-six-rules.json');
 const SIX_SOURCES = ['203.0.113.0/24', '192.0.2.10/32', '2001:db8:1234::/48', 'pl-0a1b2c3d4e5f67890',
   'sg-0fedcba9876543210', 'sg-0123456789abcdef0'];
@@ -170,6 +172,33 @@ describe('playground', { timeout: 120_000 }, () => {
     assert.equal(raw.channel, '#sec-alerts');
     assert.equal(raw.username, 'SG Watch');
     assert.ok((await messages(p.page).first().locator('.username').innerText()).includes('SG Watch'));
+    await p.close();
+  });
+
+  test('threads view: one parent per principal and account, its replies under it, as app mode posts them', async () => {
+    // Three real events: two by one role, one by a user, all in one account within ten minutes.
+    const names = ['aws-spotlight__RevokeSecurityGroupIngress__1', 'aws-spotlight__AuthorizeSecurityGroupIngress__1', 'aws-spotlight__AuthorizeSecurityGroupEgress__1'];
+    const records = names.map((n) => JSON.parse(readFileSync(join(FIXTURES, `${n}.json`), 'utf8'))).map((e) => e.detail ?? e);
+    const p = await openPage(env);
+    assert.equal(await setEvent(p.page, JSON.stringify({ Records: records }, null, 2)), 'ok');
+    const flat = await messages(p.page).count();
+    assert.equal(await setOption(p.page, 'view', 'threads'), 'ok');
+    const threads = p.page.getByTestId('thread');
+    assert.equal(await threads.count(), 2, 'two principals, two threads');
+    const replies = [await threads.nth(0).getByTestId('message').count(), await threads.nth(1).getByTestId('message').count()];
+    assert.equal(replies[0] + replies[1], flat, 'every message is a reply in exactly one thread');
+    for (const [i, n] of replies.entries()) {
+      const parent = await threads.nth(i).getByTestId('thread-parent').innerText();
+      assert.match(parent, new RegExp(`Changes\\W+${n}\\b`), `thread ${i} counts its ${n} replies: ${parent}`);
+    }
+    // A critical reply says it also went to the channel; a critical-free thread says nothing.
+    const critical = await p.page.locator('.thread .message[data-severity="critical"]').count();
+    assert.ok(critical >= 1);
+    assert.equal(await p.page.locator('.thread .broadcast').count(), critical);
+    await p.page.screenshot({ path: join(ARTIFACTS, 'playground-threads.png'), fullPage: true });
+    assert.equal(await setOption(p.page, 'view', 'messages'), 'ok');
+    assert.equal(await threads.count(), 0);
+    assert.equal(await messages(p.page).count(), flat);
     await p.close();
   });
 
