@@ -5,6 +5,7 @@ const core = require('./dist/node/sgnotify.js');
 
 module.exports = {
   formatEvent: core.formatEvent,
+  formatBodies: core.formatBodies,
   threadFacts: core.threadFacts,
   threadSummary: core.threadSummary,
   default: async function init() {},

@@ -16,6 +16,17 @@ pub enum Error {
 }
 
 impl Error {
+    /// Where the problem is: a JSON path in the input (`Records[2].body.detail.eventName`, empty
+    /// for the input itself) or, for an option, `options.<name>`. The same text starts the
+    /// message, so callers that need the place (to renumber a record, to log a field) read it
+    /// here instead of parsing the message.
+    pub fn path(&self) -> String {
+        match self {
+            Error::Json { path, .. } | Error::Shape { path, .. } | Error::Unrecognized { path, .. } => path.clone(),
+            Error::Option { name, .. } => format!("options.{name}"),
+        }
+    }
+
     pub(crate) fn shape(path: String, expected: &'static str, found: &serde_json::Value) -> Self {
         Error::Shape { path, expected, found: kind_of(found) }
     }

@@ -121,8 +121,23 @@ export interface Formatted {
   messages: Message[];
   /** Well-formed events that are not security-group changes, and changes the policy held back (reason "policy: ..."). */
   skipped: { index: number; eventId?: string; eventName?: string; reason: string }[];
-  /** Bad records inside a batch; the other records are still formatted. */
-  errors: { index: number; message: string }[];
+  /** Bad records inside a batch; the other records are still formatted. `path` is where in the
+   *  input the problem is (`Records[2].body.detail.requestParameters`); `message` starts with it. */
+  errors: { index: number; path: string; message: string }[];
+}
+
+/** A {@link Message} as {@link formatBodies} returns it: `body` is the payload as the exact JSON
+ *  text to POST, in place of the `payload` object. */
+export type MessageBody = Omit<Message, "payload"> & { body: string };
+
+export interface FormattedBodies extends Omit<Formatted, "messages"> {
+  messages: MessageBody[];
+}
+
+/** What {@link formatEvent} and the other calls throw: `path` names where the problem is (a JSON
+ *  path in the input, "" for the input itself, or `options.<name>`); the message starts with it. */
+export interface SgnotifyError extends Error {
+  path: string;
 }
 "#;
 
@@ -134,6 +149,8 @@ extern "C" {
     pub type OptionsArg;
     #[wasm_bindgen(typescript_type = "Formatted")]
     pub type FormattedOut;
+    #[wasm_bindgen(typescript_type = "FormattedBodies")]
+    pub type FormattedBodiesOut;
 }
 
 /// Turn a CloudTrail security-group event into Slack webhook payloads, one per changed rule.
@@ -145,6 +162,17 @@ extern "C" {
 /// batch, a bad record goes to `errors` instead.
 #[wasm_bindgen(js_name = formatEvent)]
 pub fn format_event(input: Input, options: Option<OptionsArg>) -> Result<FormattedOut, JsValue> {
+    format(input, options, false).map(JsCast::unchecked_into)
+}
+
+/// {@link formatEvent}, with each message's payload as the exact JSON text to POST (`body`)
+/// instead of an object: what a sender needs, without parsing and re-serialising the payload.
+#[wasm_bindgen(js_name = formatBodies)]
+pub fn format_bodies(input: Input, options: Option<OptionsArg>) -> Result<FormattedBodiesOut, JsValue> {
+    format(input, options, true).map(JsCast::unchecked_into)
+}
+
+fn format(input: Input, options: Option<OptionsArg>, bodies: bool) -> Result<JsValue, JsValue> {
     let input: JsValue = input.into();
     let options = match options {
         Some(o) => to_json_value(o.into(), "options")?,
@@ -155,8 +183,7 @@ pub fn format_event(input: Input, options: Option<OptionsArg>) -> Result<Formatt
         None => crate::format_event(&to_json_value(input, "input")?, &options),
     }
     .map_err(into_error)?;
-    let text = serde_json::to_string(&result).map_err(|e| into_error(Error::Json { path: "output".into(), message: e.to_string() }))?;
-    Ok(js_sys::JSON::parse(&text)?.unchecked_into())
+    js_sys::JSON::parse(&result.to_json(bodies))
 }
 
 /// A JS value as JSON. Objects cross as one JSON text: JavaScript bounds its depth and rejects
@@ -176,9 +203,12 @@ fn describe(e: &JsValue) -> String {
     e.dyn_ref::<js_sys::Error>().map(|e| String::from(e.message())).unwrap_or_else(|| format!("{e:?}"))
 }
 
-/// The one place a core error becomes a JS `Error`.
+/// The one place a core error becomes a JS `Error`, with the place as `error.path`.
 fn into_error(e: Error) -> JsValue {
-    js_sys::Error::new(&e.to_string()).into()
+    let err = js_sys::Error::new(&e.to_string());
+    // NOTE: setting a data property on a fresh Error cannot fail.
+    let _ = js_sys::Reflect::set(&err, &JsValue::from_str("path"), &JsValue::from_str(&e.path()));
+    err.into()
 }
 
 /// Benchmark-only exports (`--features bench`, built by `make bench` into target/bench-pkg/,
