@@ -1,23 +1,10 @@
 //! The typed CloudTrail record: who did what, where and when, read leniently from the JSON.
 //! Reference: <https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-record-contents.html>
 
-use crate::error::Error;
-use crate::fields::{get, get_ci, lenient, object_at, text, text_at, Result, Unreadable};
+use crate::calls::SgCall;
+use crate::fields::{get_ci, lenient, object, shape, text, Result, Unreadable};
+use crate::json::{Doc, Json};
 use crate::path::Path;
-use serde_json::Value;
-
-/// The nine security-group API calls this tool reports.
-pub const SG_EVENTS: [&str; 9] = [
-    "AuthorizeSecurityGroupIngress",
-    "AuthorizeSecurityGroupEgress",
-    "RevokeSecurityGroupIngress",
-    "RevokeSecurityGroupEgress",
-    "CreateSecurityGroup",
-    "DeleteSecurityGroup",
-    "ModifySecurityGroupRules",
-    "UpdateSecurityGroupRuleDescriptionsIngress",
-    "UpdateSecurityGroupRuleDescriptionsEgress",
-];
 
 /// Who made the call.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,30 +42,29 @@ pub struct Record<'a> {
     pub error_code: Option<String>,
     pub error_message: Option<String>,
     /// `requestParameters` of any type: whoever reads it decides whether it must be an object.
-    pub request: Option<&'a Value>,
-    pub response: Option<&'a Value>,
+    pub request: Option<&'a Json<'a>>,
+    pub response: Option<&'a Json<'a>>,
     pub unreadable: Vec<Unreadable>,
 }
 
 impl<'a> Record<'a> {
-    pub fn parse(v: &'a Value, path: &Path) -> Result<Record<'a>> {
-        if !v.is_object() {
-            return Err(Error::shape(path.to_string(), "an object", v));
-        }
-        let event_name = text_at(v, "eventName", path)?.unwrap_or_default();
-        let event_source = text_at(v, "eventSource", path)?;
+    /// The record of a document; `path` is where the document is in the input.
+    pub fn read(d: &'a Doc<'a>, path: &Path) -> Result<Record<'a>> {
+        let event_name = text(d.event_name.as_ref(), &path.key("eventName"))?.unwrap_or_default();
+        let event_source = text(d.event_source.as_ref(), &path.key("eventSource"))?;
         let mut u = Vec::new();
-        let mut peripheral = |key: &'static str| lenient(&mut u, key, text_at(v, key, path));
-        let event_id = peripheral("eventID");
-        let event_time = peripheral("eventTime");
-        let region = peripheral("awsRegion");
-        let source_ip = peripheral("sourceIPAddress");
-        let user_agent = peripheral("userAgent");
-        let recipient_account = peripheral("recipientAccountId");
-        let error_code = peripheral("errorCode");
-        let error_message = peripheral("errorMessage");
-        let principal = principal(get(v, "userIdentity"), &path.key("userIdentity"), &mut u);
-        let response = lenient(&mut u, "responseElements", object_at(v, "responseElements", path));
+        let mut peripheral =
+            |key: &'static str, v: &Option<Json>| lenient(&mut u, key, text(v.as_ref(), &path.key(key)));
+        let event_id = peripheral("eventID", &d.event_id);
+        let event_time = peripheral("eventTime", &d.event_time);
+        let region = peripheral("awsRegion", &d.aws_region);
+        let source_ip = peripheral("sourceIPAddress", &d.source_ip);
+        let user_agent = peripheral("userAgent", &d.user_agent);
+        let recipient_account = peripheral("recipientAccountId", &d.recipient_account);
+        let error_code = peripheral("errorCode", &d.error_code);
+        let error_message = peripheral("errorMessage", &d.error_message);
+        let principal = principal(d.user_identity.as_ref(), &path.key("userIdentity"), &mut u);
+        let response = lenient(&mut u, "responseElements", object(d.response.as_ref(), &path.key("responseElements")));
         Ok(Record {
             event_name,
             event_source,
@@ -91,7 +77,7 @@ impl<'a> Record<'a> {
             recipient_account,
             error_code,
             error_message,
-            request: get(v, "requestParameters"),
+            request: d.request.as_ref(),
             response,
             unreadable: u,
         })
@@ -102,10 +88,15 @@ impl<'a> Record<'a> {
         self.unreadable.iter().any(|u| u.field == field)
     }
 
+    /// The security-group call this record is, if it is one we report.
+    pub fn sg_call(&self) -> Option<SgCall> {
+        let source_ok = self.event_source.as_deref().is_none_or(|s| s == "ec2.amazonaws.com");
+        source_ok.then(|| SgCall::parse(&self.event_name)).flatten()
+    }
+
     /// Whether this is one of the security-group calls we report.
     pub fn is_sg_change(&self) -> bool {
-        let source_ok = self.event_source.as_deref().is_none_or(|s| s == "ec2.amazonaws.com");
-        source_ok && SG_EVENTS.contains(&self.event_name.as_str())
+        self.sg_call().is_some()
     }
 
     pub fn failed(&self) -> bool {
@@ -115,11 +106,11 @@ impl<'a> Record<'a> {
 
 /// `userIdentity`, read case-insensitively (some exporters lower-case its keys). Unreadable
 /// parts are noted in `u`; the name falls back to whatever else identifies the caller.
-fn principal(v: Option<&Value>, path: &Path, u: &mut Vec<Unreadable>) -> Principal {
+fn principal(v: Option<&Json>, path: &Path, u: &mut Vec<Unreadable>) -> Principal {
     let unknown = || Principal { kind: "Unknown".into(), name: "unknown".into(), account_id: None, arn: None };
     let Some(v) = v else { return unknown() };
     if !v.is_object() {
-        u.push(Unreadable { field: "userIdentity", warning: Error::shape(path.to_string(), "an object", v).to_string() });
+        u.push(Unreadable { field: "userIdentity", warning: shape(path.to_string(), "an object", v).to_string() });
         return unknown();
     }
     let mut t = |key: &'static str, field: &'static str| lenient(u, field, text(get_ci(v, key), &path.key(key)));
@@ -139,7 +130,7 @@ fn principal(v: Option<&Value>, path: &Path, u: &mut Vec<Unreadable>) -> Princip
         "AWSService" => invoked_by.clone(),
         "IdentityCenterUser" => get_ci(v, "onBehalfOf")
             .and_then(|o| get_ci(o, "userId"))
-            .and_then(Value::as_str)
+            .and_then(Json::as_str)
             .map(|u| format!("Identity Center user {u}")),
         _ => None,
     };
@@ -152,19 +143,24 @@ fn principal(v: Option<&Value>, path: &Path, u: &mut Vec<Unreadable>) -> Princip
     Principal { kind, name, account_id, arn }
 }
 
-fn session_issuer_name(v: &Value) -> Option<String> {
+fn session_issuer_name(v: &Json) -> Option<String> {
     let issuer = get_ci(get_ci(v, "sessionContext")?, "sessionIssuer")?;
-    get_ci(issuer, "userName").and_then(Value::as_str).map(str::to_string)
+    get_ci(issuer, "userName").and_then(Json::as_str).map(str::to_string)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde::Deserialize;
+    use serde_json::{json, Value};
+
+    fn tree(v: &Value) -> Json<'_> {
+        Json::deserialize(v).unwrap()
+    }
 
     fn who(identity: Value) -> Principal {
         let mut u = Vec::new();
-        let p = principal(Some(&identity), &Path::root("userIdentity"), &mut u);
+        let p = principal(Some(&tree(&identity)), &Path::root("userIdentity"), &mut u);
         assert!(u.is_empty(), "{u:?}");
         p
     }
@@ -186,14 +182,14 @@ mod tests {
     #[test]
     fn unreadable_identity_is_noted_with_its_path() {
         let mut u = Vec::new();
-        let p = principal(Some(&json!("x")), &Path::root("detail.userIdentity"), &mut u);
+        let p = principal(Some(&tree(&json!("x"))), &Path::root("detail.userIdentity"), &mut u);
         assert_eq!(p.name, "unknown");
         assert_eq!(u[0].field, "userIdentity");
         assert_eq!(u[0].warning, "detail.userIdentity: expected an object, found a string");
         // An odd userName: the ARN still names the user.
         let mut u = Vec::new();
         let id = json!({"type": "IAMUser", "userName": {"x": 1}, "arn": "arn:aws:iam::1:user/bob"});
-        assert_eq!(principal(Some(&id), &Path::root("userIdentity"), &mut u).name, "bob");
+        assert_eq!(principal(Some(&tree(&id)), &Path::root("userIdentity"), &mut u).name, "bob");
         assert_eq!(u[0].warning, "userIdentity.userName: expected a string, found an object");
     }
 }

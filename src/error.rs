@@ -27,9 +27,6 @@ impl Error {
         }
     }
 
-    pub(crate) fn shape(path: String, expected: &'static str, found: &serde_json::Value) -> Self {
-        Error::Shape { path, expected, found: kind_of(found) }
-    }
 }
 
 /// User text echoed in a message (an error, a skip reason), cut to 64 characters so that a

@@ -5,6 +5,7 @@
 use crate::cloudtrail::Record;
 use crate::config::Config;
 use crate::envelope::{self, Entry, Envelope};
+use crate::json::Node;
 use crate::error::Error;
 use crate::fields::Unreadable;
 use crate::path::Path;
@@ -14,7 +15,6 @@ use crate::rules;
 use crate::slack::{self, Payload, Rendered};
 use crate::tamper::{self, Verdict};
 use serde::Serialize;
-use serde_json::Value;
 
 /// One Slack message, ready to POST.
 #[derive(Serialize, Debug, Clone, PartialEq)]
@@ -71,10 +71,10 @@ pub struct Formatted {
 
 /// Format any supported input. A single event that cannot be read is an `Err`; inside a batch
 /// (`Records`, a list) a bad record goes to `errors` and the others still format.
-pub fn format_value(input: &Value, cfg: &Config) -> Result<Formatted, Error> {
-    let unwrapped = envelope::unwrap(input)?;
+pub fn format(input: &Node, cfg: &Config) -> Result<Formatted, Error> {
     let mut out = Formatted::default();
-    for entry in unwrapped.entries {
+    let mut fatal = None;
+    envelope::walk(input, &mut |batch, entry| {
         let result = match entry {
             Entry::Record(env) => format_record(&env, cfg, &mut out),
             Entry::Skipped { index, reason } => {
@@ -83,20 +83,19 @@ pub fn format_value(input: &Value, cfg: &Config) -> Result<Formatted, Error> {
             }
             Entry::Failed { index, error } => Err((index, error)),
         };
-        if let Err((index, error)) = result {
-            if !unwrapped.batch {
-                return Err(error);
-            }
-            out.errors.push(RecordError { index, path: error.path(), message: error.to_string() });
+        match result {
+            Err((_, error)) if !batch => fatal = Some(error),
+            Err((index, error)) => out.errors.push(RecordError { index, path: error.path(), message: error.to_string() }),
+            Ok(()) => {}
         }
-    }
-    Ok(out)
+    })?;
+    fatal.map_or(Ok(out), Err)
 }
 
 fn format_record(env: &Envelope, cfg: &Config, out: &mut Formatted) -> Result<(), (usize, Error)> {
     let fail = |e| (env.index, e);
     let root = Path::root(&env.prefix);
-    let rec = Record::parse(&env.record, &root).map_err(fail)?;
+    let rec = Record::read(env.record, &root).map_err(fail)?;
     if !rec.is_sg_change() {
         match tamper::classify(&rec, &root) {
             Verdict::Alert(t) => {

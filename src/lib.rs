@@ -10,6 +10,7 @@
 //! Everything here is pure: no I/O, no clock, no panics on any input.
 
 pub mod accounts;
+pub mod calls;
 pub mod cloudtrail;
 pub mod color;
 pub mod config;
@@ -33,25 +34,37 @@ pub mod wasm;
 pub use config::Config;
 pub use error::Error;
 pub use format::{Formatted, Message, RecordError, Skipped};
+use serde::Deserialize;
 use serde_json::Value;
+
+/// An already parsed input as the core reads it (strings borrowed from the value).
+fn node(input: &Value) -> json::Node<'_> {
+    // NOTE: every JSON value is a node, so this cannot fail; the error arm is for the type system.
+    json::Node::deserialize(input).unwrap_or(json::Node::Value(json::Json::Null))
+}
 
 /// Format any supported input (a parsed JSON value) with options given as JSON (`null` for the
 /// defaults).
 pub fn format_event(input: &Value, options: &Value) -> Result<Formatted, Error> {
     let cfg = Config::from_json(options)?;
-    format::format_value(input, &cfg)
+    format::format(&node(input), &cfg)
 }
 
-/// Format an input given as JSON text.
+/// Format an input given as JSON text: the fast path (nothing of the input is copied that no
+/// message needs).
 pub fn format_json(input: &str, options: &Value) -> Result<Formatted, Error> {
     let cfg = Config::from_json(options)?;
-    let value = json::parse(input, "")?;
-    format::format_value(&value, &cfg)
+    json::parse(input, "", |n| format::format(n, &cfg))?
 }
 
 /// What grouping changes into bursts needs, one entry per security-group change in the input.
 pub fn thread_facts(input: &Value) -> Result<Vec<thread::Facts>, Error> {
-    thread::facts(input)
+    thread::facts(&node(input))
+}
+
+/// [`thread_facts`] of an input given as JSON text.
+pub fn thread_facts_json(input: &str) -> Result<Vec<thread::Facts>, Error> {
+    json::parse(input, "", |n| thread::facts(n))?
 }
 
 /// The parent message of a burst (JSON as in [`thread::Burst::from_json`]), with the same

@@ -2,11 +2,12 @@
 //! [`Rule`], whatever shape the call was logged in.
 //! Reference: <https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_IpPermission.html>
 
+use crate::calls::Kind;
 use crate::cloudtrail::Record;
 use crate::error::Error;
-use crate::fields::{bool_at, get, get_ci, int_at, items_at, lenient, map_objects, text, text_at, Result, Unreadable};
+use crate::fields::{bool_at, get, get_ci, int, int_at, items_at, lenient, map_objects, shape, text, text_at, Result, Unreadable};
+use crate::json::Json;
 use crate::path::Path;
-use serde_json::Value;
 use std::collections::{HashMap, HashSet, VecDeque};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,10 +52,6 @@ impl Protocol {
             "" => Protocol::Unknown,
             _ => Protocol::Other(s.to_string()),
         }
-    }
-    /// True when the rule covers every port of its protocol whatever ports it names.
-    pub fn all_ports(&self) -> bool {
-        matches!(self, Protocol::All | Protocol::Other(_))
     }
 }
 
@@ -103,7 +100,7 @@ pub struct Rule {
 type MatchKey = (Protocol, String, Option<(Option<i64>, Option<i64>)>);
 
 /// Reads one member of a source list (`ipRanges`, `groups`, ...) as a peer.
-type PeerReader = fn(&Value, &Path) -> Result<Peer>;
+type PeerReader = fn(&Json, &Path) -> Result<Peer>;
 
 impl Rule {
     /// Two rules are the same rule when their match keys are equal: protocol, peer, and the
@@ -143,18 +140,22 @@ pub struct Extracted {
 /// be readable; what only names or enriches them (the group, the response's rule ids) may be
 /// unreadable, and is then noted instead.
 pub fn extract(rec: &Record, path: &Path) -> Result<Extracted> {
-    let empty = Value::Object(Default::default());
+    let empty = Json::Obj(Vec::new());
     let rp = path.key("requestParameters");
     let sp = path.key("responseElements");
     let mut u = Vec::new();
-    let name = rec.event_name.as_str();
+    let Some(call) = rec.sg_call() else {
+        let detail = format!("not a security group call: {}", crate::error::shown(&rec.event_name));
+        return Err(Error::Unrecognized { path: path.key("eventName").to_string(), detail });
+    };
+    let kind = call.kind();
     let req = match rec.request {
         None => &empty,
-        Some(v @ Value::Object(_)) => v,
+        Some(v @ Json::Obj(_)) => v,
         Some(other) => {
-            let e = Error::shape(rp.to_string(), "an object", other);
+            let e = shape(rp.to_string(), "an object", other);
             // Create/DeleteSecurityGroup only name the group there; a rule call's rules are there.
-            if !matches!(name, "CreateSecurityGroup" | "DeleteSecurityGroup") {
+            if matches!(kind, Kind::Rules(..)) {
                 return Err(e);
             }
             u.push(Unreadable { field: "requestParameters", warning: e.to_string() });
@@ -168,25 +169,8 @@ pub fn extract(rec: &Record, path: &Path) -> Result<Extracted> {
         vpc_id: lenient(&mut u, "vpcId", text_at(req, "vpcId", &rp)),
         description: None,
     };
-    let (direction, change) = match name {
-        "AuthorizeSecurityGroupIngress" => (Direction::Ingress, Change::Added),
-        "AuthorizeSecurityGroupEgress" => (Direction::Egress, Change::Added),
-        "RevokeSecurityGroupIngress" => (Direction::Ingress, Change::Removed),
-        "RevokeSecurityGroupEgress" => (Direction::Egress, Change::Removed),
-        "UpdateSecurityGroupRuleDescriptionsIngress" => (Direction::Ingress, Change::DescriptionUpdated),
-        "UpdateSecurityGroupRuleDescriptionsEgress" => (Direction::Egress, Change::DescriptionUpdated),
-        "CreateSecurityGroup" => {
-            group.id = group.id.or_else(|| lenient(&mut u, "groupId", text_at(resp, "groupId", &sp)));
-            group.description = lenient(&mut u, "groupDescription", text_at(req, "groupDescription", &rp));
-            return Ok(Extracted { group, changes: Changes::Created, unreadable: u });
-        }
-        "DeleteSecurityGroup" => {
-            // NOTE: newer CloudTrail records name the deleted group's id in the response even
-            // when the request named the group only by name.
-            group.id = group.id.or_else(|| lenient(&mut u, "groupId", text_at(resp, "groupId", &sp)));
-            return Ok(Extracted { group, changes: Changes::Deleted, unreadable: u });
-        }
-        "ModifySecurityGroupRules" => {
+    let (direction, change) = match kind {
+        Kind::Rules(Direction::Unknown, _) => {
             let (id, mut rules) = modify_rules(req, &rp, &mut u)?;
             group.id = group.id.or(id);
             if rules.is_empty() {
@@ -194,8 +178,17 @@ pub fn extract(rec: &Record, path: &Path) -> Result<Extracted> {
             }
             return Ok(Extracted { group, changes: Changes::Rules(rules), unreadable: u });
         }
-        other => {
-            return Err(Error::Unrecognized { path: path.key("eventName").to_string(), detail: format!("not a security group call: {other}") })
+        Kind::Rules(direction, change) => (direction, change),
+        Kind::GroupCreated => {
+            group.id = group.id.or_else(|| lenient(&mut u, "groupId", text_at(resp, "groupId", &sp)));
+            group.description = lenient(&mut u, "groupDescription", text_at(req, "groupDescription", &rp));
+            return Ok(Extracted { group, changes: Changes::Created, unreadable: u });
+        }
+        Kind::GroupDeleted => {
+            // NOTE: newer CloudTrail records name the deleted group's id in the response even
+            // when the request named the group only by name.
+            group.id = group.id.or_else(|| lenient(&mut u, "groupId", text_at(resp, "groupId", &sp)));
+            return Ok(Extracted { group, changes: Changes::Deleted, unreadable: u });
         }
     };
 
@@ -253,14 +246,14 @@ fn unknown_rule(direction: Direction, change: Change, rule_id: Option<String>, d
 }
 
 /// `ipPermissions.items[]` × every source in `ipRanges`, `ipv6Ranges`, `prefixListIds`, `groups`.
-fn ip_permissions(obj: &Value, key: &str, path: &Path, direction: Direction, change: Change) -> Result<Vec<Rule>> {
+fn ip_permissions(obj: &Json, key: &str, path: &Path, direction: Direction, change: Change) -> Result<Vec<Rule>> {
     let mut rules = Vec::new();
     let list_path = path.key(key);
     let items_path = list_path.key("items");
-    for (i, item) in items_at(obj, key, path)?.into_iter().enumerate() {
+    for (i, item) in items_at(obj, key, path)?.iter().enumerate() {
         let ip = items_path.index(i);
         if !item.is_object() {
-            return Err(Error::shape(ip.to_string(), "an object", item));
+            return Err(shape(ip.to_string(), "an object", item));
         }
         let base = Rule {
             direction,
@@ -302,7 +295,7 @@ fn ip_permissions(obj: &Value, key: &str, path: &Path, direction: Direction, cha
 
 /// The legacy request form: `cidrIp`, `ipProtocol`, `fromPort`, `toPort` (or a source group by
 /// name) at the top of `requestParameters`.
-fn legacy_rule(req: &Value, rp: &Path, direction: Direction, change: Change) -> Result<Option<Rule>> {
+fn legacy_rule(req: &Json, rp: &Path, direction: Direction, change: Change) -> Result<Option<Rule>> {
     let cidr = text_at(req, "cidrIp", rp)?;
     let src_name = text_at(req, "sourceSecurityGroupName", rp)?;
     let src_owner = text_at(req, "sourceSecurityGroupOwnerId", rp)?;
@@ -331,18 +324,18 @@ fn legacy_rule(req: &Value, rp: &Path, direction: Direction, change: Change) -> 
 
 /// `securityGroupRuleIds` of a revoke by rule id: `{items: [{securityGroupRuleId}]}`, a list of
 /// strings, or one string.
-fn rule_ids(req: &Value, rp: &Path) -> Result<Vec<String>> {
+fn rule_ids(req: &Json, rp: &Path) -> Result<Vec<String>> {
     let key = "securityGroupRuleIds";
-    if let Some(Value::String(s)) = get(req, key) {
-        return Ok(vec![s.clone()]);
+    if let Some(Json::Str(s)) = get(req, key) {
+        return Ok(vec![s.to_string()]);
     }
     let lp = rp.key(key);
     let ip = lp.key("items");
     let mut ids = Vec::new();
-    for (i, v) in items_at(req, key, rp)?.into_iter().enumerate() {
+    for (i, v) in items_at(req, key, rp)?.iter().enumerate() {
         let p = ip.index(i);
         let id = match v {
-            Value::Object(_) => text_at(v, "securityGroupRuleId", &p)?,
+            Json::Obj(_) => text_at(v, "securityGroupRuleId", &p)?,
             other => text(Some(other), &p)?,
         };
         ids.extend(id);
@@ -351,7 +344,7 @@ fn rule_ids(req: &Value, rp: &Path) -> Result<Vec<String>> {
 }
 
 /// `securityGroupRuleDescriptions` of UpdateSecurityGroupRuleDescriptions*: descriptions by rule id.
-fn described_rule_ids(req: &Value, rp: &Path, direction: Direction) -> Result<Vec<Rule>> {
+fn described_rule_ids(req: &Json, rp: &Path, direction: Direction) -> Result<Vec<Rule>> {
     map_objects(req, "securityGroupRuleDescriptions", rp, |v, p| {
         Ok(unknown_rule(
             direction,
@@ -364,7 +357,7 @@ fn described_rule_ids(req: &Value, rp: &Path, direction: Direction) -> Result<Ve
 
 /// `securityGroupRuleSet` / `revokedSecurityGroupRuleSet` of the response: the rules as AWS
 /// stored them, with their `sgr-` ids.
-fn rule_set(resp: &Value, key: &str, sp: &Path, change: Change) -> Result<Vec<Rule>> {
+fn rule_set(resp: &Json, key: &str, sp: &Path, change: Change) -> Result<Vec<Rule>> {
     map_objects(resp, key, sp, |v, p| {
         let direction = match bool_at(v, "isEgress", p)? {
             Some(true) => Direction::Egress,
@@ -387,7 +380,7 @@ fn rule_set(resp: &Value, key: &str, sp: &Path, change: Change) -> Result<Vec<Ru
 
 /// The peer of a SecurityGroupRule / RevokedSecurityGroupRule / SecurityGroupRuleRequest
 /// (camelCase in responses, PascalCase in ModifySecurityGroupRules requests).
-fn rule_peer(v: &Value, p: &Path, pascal: bool) -> Result<Peer> {
+fn rule_peer(v: &Json, p: &Path, pascal: bool) -> Result<Peer> {
     let t = |key: &str| if pascal { text(get_ci(v, key), &p.key(key)) } else { text_at(v, key, p) };
     if let Some(c) = t("cidrIpv4")? {
         return Ok(Peer::Ipv4(c));
@@ -429,28 +422,28 @@ fn attach_rule_ids(rules: &mut [Rule], logged: Vec<Rule>) {
 
 /// ModifySecurityGroupRules, which CloudTrail logs with the API's PascalCase names under
 /// `ModifySecurityGroupRulesRequest`; `SecurityGroupRule` is an object or a list.
-fn modify_rules(req: &Value, rp: &Path, u: &mut Vec<Unreadable>) -> Result<(Option<String>, Vec<Rule>)> {
+fn modify_rules(req: &Json, rp: &Path, u: &mut Vec<Unreadable>) -> Result<(Option<String>, Vec<Rule>)> {
     let key = "ModifySecurityGroupRulesRequest";
     let mp = rp.key(key);
     let (m, mp) = match get_ci(req, key) {
-        Some(m @ Value::Object(_)) => (m, mp),
-        Some(other) => return Err(Error::shape(mp.to_string(), "an object", other)),
+        Some(m @ Json::Obj(_)) => (m, mp),
+        Some(other) => return Err(shape(mp.to_string(), "an object", other)),
         None => (req, *rp),
     };
     let group_id = lenient(u, "groupId", text(get_ci(m, "GroupId"), &mp.key("GroupId")));
     let lp = mp.key("SecurityGroupRule");
-    let entries: Vec<(Path, &Value)> = match get_ci(m, "SecurityGroupRule").or_else(|| get_ci(m, "SecurityGroupRules")) {
+    let entries: Vec<(Path, &Json)> = match get_ci(m, "SecurityGroupRule").or_else(|| get_ci(m, "SecurityGroupRules")) {
         None => Vec::new(),
-        Some(Value::Array(list)) => list.iter().enumerate().map(|(i, v)| (lp.index(i), v)).collect(),
-        Some(v @ Value::Object(_)) => vec![(lp, v)],
-        Some(other) => return Err(Error::shape(lp.to_string(), "an object or a list", other)),
+        Some(Json::Arr(list)) => list.iter().enumerate().map(|(i, v)| (lp.index(i), v)).collect(),
+        Some(v @ Json::Obj(_)) => vec![(lp, v)],
+        Some(other) => return Err(shape(lp.to_string(), "an object or a list", other)),
     };
     let mut rules = Vec::new();
     for (p, e) in entries {
         // Paths of list members borrow `p`; read them here, inside its scope.
         let p = &p;
         if !e.is_object() {
-            return Err(Error::shape(p.to_string(), "an object", e));
+            return Err(shape(p.to_string(), "an object", e));
         }
         let rule_id = text(get_ci(e, "SecurityGroupRuleId"), &p.key("SecurityGroupRuleId"))?;
         let ip = p.key("SecurityGroupRule");
@@ -459,19 +452,11 @@ fn modify_rules(req: &Value, rp: &Path, u: &mut Vec<Unreadable>) -> Result<(Opti
                 rules.push(unknown_rule(Direction::Unknown, Change::Modified, rule_id, None));
                 continue;
             }
-            Some(v @ Value::Object(_)) => v,
-            Some(other) => return Err(Error::shape(ip.to_string(), "an object", other)),
+            Some(v @ Json::Obj(_)) => v,
+            Some(other) => return Err(shape(ip.to_string(), "an object", other)),
         };
         let t = |key: &str| text(get_ci(inner, key), &ip.key(key));
-        let port = |key: &str| -> Result<Option<i64>> {
-            match get_ci(inner, key) {
-                None => Ok(None),
-                Some(v) => {
-                    let wrap = serde_json::json!({ "p": v });
-                    int_at(&wrap, "p", &ip).map_err(|_| Error::shape(ip.key(key).to_string(), "an integer", v))
-                }
-            }
-        };
+        let port = |key: &str| get_ci(inner, key).map_or(Ok(None), |v| int(v, &ip.key(key)));
         rules.push(Rule {
             direction: Direction::Unknown,
             change: Change::Modified,

@@ -5,14 +5,14 @@
 //! <https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_Operations.html>
 
 use crate::cloudtrail::Record;
-use crate::error::{shown, Error};
+use crate::error::shown;
 use crate::escape::{self, code};
-use crate::fields::{get, get_ci, lenient, text, text_at, Unreadable};
+use crate::fields::{get, get_ci, lenient, shape, text, text_at, Unreadable};
+use crate::json::Json;
 use crate::i18n::Labels;
 use crate::path::Path;
 use crate::risk::Severity;
 use crate::slack::{field, Event, Rendered};
-use serde_json::Value;
 
 /// Only rules whose name contains this are sgnotify's (the templates name them so).
 pub const RULE_MARKER: &str = "sgnotify";
@@ -109,12 +109,12 @@ pub fn classify(rec: &Record, path: &Path) -> Verdict {
     let Some(call) = Call::parse(&rec.event_name, rec.event_source.as_deref()) else { return Verdict::NotTamper };
     let mut u = Vec::new();
     let rp = path.key("requestParameters");
-    let empty = Value::Object(Default::default());
+    let empty = Json::Obj(Vec::new());
     let req = match rec.request {
         None => &empty,
-        Some(v @ Value::Object(_)) => v,
+        Some(v @ Json::Obj(_)) => v,
         Some(other) => {
-            let warning = Error::shape(rp.to_string(), "an object", other).to_string();
+            let warning = shape(rp.to_string(), "an object", other).to_string();
             u.push(Unreadable { field: "requestParameters", warning });
             &empty
         }
@@ -143,7 +143,7 @@ pub fn classify(rec: &Record, path: &Path) -> Verdict {
     }
     let bus = lenient(&mut u, "eventBusName", text_at(req, "eventBusName", &rp)).filter(|b| b != "default");
     let targets = match (call, get(req, "ids")) {
-        (Call::RemoveTargets, Some(Value::Array(ids))) => ids.iter().filter_map(|v| v.as_str().map(str::to_string)).collect(),
+        (Call::RemoveTargets, Some(Json::Arr(ids))) => ids.iter().filter_map(|v| v.as_str().map(str::to_string)).collect(),
         _ => Vec::new(),
     };
     let (state, pattern) = if call == Call::PutRule {

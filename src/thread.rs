@@ -7,6 +7,7 @@
 
 use crate::config::Config;
 use crate::envelope::{self, Entry};
+use crate::json::Node;
 use crate::error::{kind_of, Error};
 use crate::escape::{self, code, truncate};
 use crate::i18n::Locale;
@@ -53,17 +54,16 @@ pub struct Facts {
 
 /// Facts for every security-group change in the input, in input order. Records that are not
 /// SG changes, or that cannot be read, have none: `format_event` reports those.
-pub fn facts(input: &Value) -> Result<Vec<Facts>, Error> {
-    let unwrapped = envelope::unwrap(input)?;
+pub fn facts(input: &Node) -> Result<Vec<Facts>, Error> {
     let mut out = Vec::new();
-    for entry in unwrapped.entries {
-        let Entry::Record(env) = entry else { continue };
+    envelope::walk(input, &mut |_, entry| {
+        let Entry::Record(env) = entry else { return };
         let root = Path::root(&env.prefix);
-        let Ok(rec) = Record::parse(&env.record, &root) else { continue };
+        let Ok(rec) = Record::read(env.record, &root) else { return };
         if !rec.is_sg_change() {
-            continue;
+            return;
         }
-        let Ok(extracted) = rules::extract(&rec, &root) else { continue };
+        let Ok(extracted) = rules::extract(&rec, &root) else { return };
         let p = &rec.principal;
         let account = env.owner.clone().or_else(|| rec.recipient_account.clone()).or_else(|| p.account_id.clone());
         let who = p.arn.clone().unwrap_or_else(|| format!("{}:{}", p.kind, p.name));
@@ -80,7 +80,7 @@ pub fn facts(input: &Value) -> Result<Vec<Facts>, Error> {
             time: when.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
             epoch_seconds: when.map(|t| t.timestamp()),
         });
-    }
+    })?;
     Ok(out)
 }
 

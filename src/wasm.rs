@@ -178,25 +178,37 @@ fn format(input: Input, options: Option<OptionsArg>, bodies: bool) -> Result<JsV
         Some(o) => to_json_value(o.into(), "options")?,
         None => Value::Null,
     };
-    let result = match input.as_string() {
-        Some(text) => crate::format_json(&text, &options),
-        None => crate::format_event(&to_json_value(input, "input")?, &options),
-    }
-    .map_err(into_error)?;
+    let text = input_text(input)?;
+    let result = crate::format_json(&text, &options).map_err(into_error)?;
     js_sys::JSON::parse(&result.to_json(bodies))
 }
 
-/// A JS value as JSON. Objects cross as one JSON text: JavaScript bounds its depth and rejects
-/// cycles and BigInts, and serde_json then bounds nesting, so no input can exhaust the wasm stack.
-fn to_json_value(v: JsValue, what: &str) -> Result<Value, JsValue> {
-    if v.is_undefined() || v.is_null() {
-        return Ok(Value::Null);
+/// The input as JSON text: a string as it is, an object as one `JSON.stringify` (JavaScript
+/// bounds its depth and rejects cycles and BigInts, and serde_json then bounds nesting, so no
+/// input can exhaust the wasm stack). The core reads the text once, borrowing what it keeps.
+fn input_text(input: JsValue) -> Result<String, JsValue> {
+    match input.as_string() {
+        Some(text) => Ok(text),
+        None => Ok(json_text(input, "input")?.unwrap_or_else(|| "null".into())),
     }
-    let text = js_sys::JSON::stringify(&v)
-        .map_err(|e| js_sys::Error::new(&format!("{what}: cannot be read as JSON: {}", describe(&e))))?;
+}
+
+/// A JS value as JSON text; `None` for undefined and null.
+fn json_text(v: JsValue, what: &str) -> Result<Option<String>, JsValue> {
+    if v.is_undefined() || v.is_null() {
+        return Ok(None);
+    }
+    let text = js_sys::JSON::stringify(&v).map_err(|e| js_error(what, &format!("{what}: cannot be read as JSON: {}", describe(&e))))?;
     // NOTE: JSON.stringify returns undefined (not an error) for functions and symbols.
-    let text = text.as_string().ok_or_else(|| js_sys::Error::new(&format!("{what}: expected an object or JSON text")))?;
-    crate::json::parse(&text, what).map_err(into_error)
+    text.as_string().map(Some).ok_or_else(|| js_error(what, &format!("{what}: expected an object or JSON text")))
+}
+
+/// A JS value as a `serde_json::Value` (options and bursts: small).
+fn to_json_value(v: JsValue, what: &str) -> Result<Value, JsValue> {
+    match json_text(v, what)? {
+        None => Ok(Value::Null),
+        Some(text) => serde_json::from_str(&text).map_err(|e| into_error(Error::Json { path: what.into(), message: e.to_string() })),
+    }
 }
 
 fn describe(e: &JsValue) -> String {
@@ -205,9 +217,13 @@ fn describe(e: &JsValue) -> String {
 
 /// The one place a core error becomes a JS `Error`, with the place as `error.path`.
 fn into_error(e: Error) -> JsValue {
-    let err = js_sys::Error::new(&e.to_string());
+    js_error(&e.path(), &e.to_string())
+}
+
+fn js_error(path: &str, message: &str) -> JsValue {
+    let err = js_sys::Error::new(message);
     // NOTE: setting a data property on a fresh Error cannot fail.
-    let _ = js_sys::Reflect::set(&err, &JsValue::from_str("path"), &JsValue::from_str(&e.path()));
+    let _ = js_sys::Reflect::set(&err, &JsValue::from_str("path"), &JsValue::from_str(path));
     err.into()
 }
 
@@ -250,9 +266,15 @@ mod bench {
         let v = if object {
             from_object(input)?
         } else {
-            crate::json::parse(&input.as_string().unwrap_or_default(), "").map_err(into_error)?
+            serde_json::from_str(&input.as_string().unwrap_or_default()).map_err(|e| JsValue::from_str(&e.to_string()))?
         };
         Ok(v.is_object())
+    }
+
+    /// The input path alone as the core reads it: JSON text to typed, borrowed documents.
+    #[wasm_bindgen(js_name = benchReadOnly)]
+    pub fn read_only(input: &str) -> Result<bool, JsValue> {
+        crate::json::parse(input, "", |n| matches!(n, crate::json::Node::Doc(_))).map_err(into_error)
     }
 }
 
@@ -316,12 +338,8 @@ extern "C" {
 /// not SG changes or cannot be read have no entry ({@link formatEvent} reports them).
 #[wasm_bindgen(js_name = threadFacts)]
 pub fn thread_facts(input: Input) -> Result<ThreadFactsOut, JsValue> {
-    let input: JsValue = input.into();
-    let value = match input.as_string() {
-        Some(text) => crate::json::parse(&text, "").map_err(into_error)?,
-        None => to_json_value(input, "input")?,
-    };
-    to_js(&crate::thread_facts(&value).map_err(into_error)?).map(JsCast::unchecked_into)
+    let text = input_text(input.into())?;
+    to_js(&crate::thread_facts_json(&text).map_err(into_error)?).map(JsCast::unchecked_into)
 }
 
 /// The parent message of a burst: who, the account, how many changes so far, the highest

@@ -54,10 +54,18 @@ fn sources(n: usize) -> Value {
 #[test]
 fn deep_nesting_as_text_is_a_clear_error() {
     let n = 100_000;
-    for text in ["[".repeat(n) + &"]".repeat(n), "{\"a\":".repeat(n) + "1" + &"}".repeat(n)] {
-        let e = bounded(Duration::from_secs(2), || err_text(&text));
-        assert!(e.starts_with("input: invalid JSON: recursion limit exceeded"), "{e}");
-    }
+    let list = "[".repeat(n) + &"]".repeat(n);
+    let e = bounded(Duration::from_secs(2), || err_text(&list));
+    assert!(e.starts_with("input: invalid JSON: recursion limit exceeded"), "{e}");
+    // Nesting under a key the core does not read is skipped without recursing (serde_json's
+    // ignore_value is iterative), so the input is whole and merely not an event.
+    let objects = "{\"a\":".repeat(n) + "1" + &"}".repeat(n);
+    let e = bounded(Duration::from_secs(2), || err_text(&objects));
+    assert!(e.starts_with("input: expected an EventBridge event"), "{e}");
+    // Under a key it reads, the limit holds.
+    let read = "{\"detail\":".repeat(n) + "1" + &"}".repeat(n);
+    let e = bounded(Duration::from_secs(2), || err_text(&read));
+    assert!(e.starts_with("input: invalid JSON: recursion limit exceeded"), "{e}");
 }
 
 #[test]

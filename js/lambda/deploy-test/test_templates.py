@@ -43,17 +43,19 @@ MEMBER = LAMBDA_DIR / "member-account.yaml"
 MANAGEMENT = LAMBDA_DIR / "management-account.yaml"
 FIXTURES = REPO / "tests" / "fixtures" / "events"
 
-SG_EVENT_NAMES = [
-    "AuthorizeSecurityGroupIngress",
-    "AuthorizeSecurityGroupEgress",
-    "RevokeSecurityGroupIngress",
-    "RevokeSecurityGroupEgress",
-    "CreateSecurityGroup",
-    "DeleteSecurityGroup",
-    "ModifySecurityGroupRules",
-    "UpdateSecurityGroupRuleDescriptionsIngress",
-    "UpdateSecurityGroupRuleDescriptionsEgress",
-]
+
+
+def core_sg_calls():
+    """The nine calls as the core knows them: the `CALLS` table of src/calls.rs, read here so
+    that the templates are checked against the core itself, not against a copy."""
+    text = (REPO / "src" / "calls.rs").read_text()
+    table = re.search(r"pub const CALLS: \[\(&str, SgCall\); (\d+)\] = \[(.*?)\n\];", text, re.S)
+    names = re.findall(r'\("(\w+)", SgCall::\w+\)', table.group(2))
+    assert len(names) == int(table.group(1)), "src/calls.rs: CALLS table not read whole"
+    return names
+
+
+SG_EVENT_NAMES = core_sg_calls()
 # The handler's configuration contract (design.md, "The Lambda contract" and "Version 2
 # contracts"), plus the username/icon overrides of the core's Options that the handler also reads.
 HANDLER_ENV = {
