@@ -207,11 +207,12 @@ struct FormattedBodies<'a> {
 }
 
 impl Message {
-    /// The payload as the JSON text to POST, byte for byte what Slack receives.
+    /// The payload as the JSON text to POST, byte for byte what Slack receives (ASCII: every
+    /// other character escaped, see [`crate::json::to_text`]).
     pub fn body(&self) -> String {
         // NOTE: serialising strings and vectors cannot fail; an empty body would be refused by
         // Slack, never posted as something else.
-        serde_json::to_string(&self.payload).unwrap_or_default()
+        crate::json::to_text(&self.payload).unwrap_or_default()
     }
 }
 
@@ -236,10 +237,40 @@ impl Formatted {
                     body: m.body(),
                 })
                 .collect();
-            serde_json::to_string(&FormattedBodies { messages, skipped: &self.skipped, errors: &self.errors })
+            crate::json::to_text(&FormattedBodies { messages, skipped: &self.skipped, errors: &self.errors })
         } else {
-            serde_json::to_string(self)
+            crate::json::to_text(self)
         };
         text.unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::Value;
+
+    #[test]
+    fn json_out_is_ascii_and_bodies_are_the_payloads() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/events");
+        let mut seen_non_ascii = false;
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let text = std::fs::read_to_string(&path).unwrap();
+            let Ok(out) = crate::format_json(&text, &Value::Null) else { continue };
+            let objects = out.to_json(false);
+            assert!(objects.is_ascii(), "{path:?}");
+            let want = serde_json::to_value(&out).unwrap();
+            seen_non_ascii |= !serde_json::to_string(&out).unwrap().is_ascii();
+            assert_eq!(serde_json::from_str::<Value>(&objects).unwrap(), want, "{path:?}");
+            let bodies: Value = serde_json::from_str(&out.to_json(true)).unwrap();
+            for (m, b) in out.messages.iter().zip(bodies["messages"].as_array().unwrap()) {
+                let body = b["body"].as_str().unwrap();
+                assert!(body.is_ascii());
+                assert_eq!(serde_json::from_str::<Value>(body).unwrap(), serde_json::to_value(&m.payload).unwrap(), "the body is the payload");
+                assert!(b.get("payload").is_none());
+                assert_eq!(b["summary"], Value::from(m.summary.as_str()));
+            }
+        }
+        assert!(seen_non_ascii, "the fixtures' messages have non-ASCII characters (·, emoji) to escape");
     }
 }

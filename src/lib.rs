@@ -28,6 +28,7 @@ pub mod rules;
 pub mod slack;
 pub mod tamper;
 pub mod thread;
+pub mod time;
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;
 
@@ -64,7 +65,7 @@ pub fn thread_facts(input: &Value) -> Result<Vec<thread::Facts>, Error> {
 
 /// [`thread_facts`] of an input given as JSON text.
 pub fn thread_facts_json(input: &str) -> Result<Vec<thread::Facts>, Error> {
-    json::parse(input, "", |n| thread::facts(n))?
+    json::parse(input, "", thread::facts)?
 }
 
 /// The parent message of a burst (JSON as in [`thread::Burst::from_json`]), with the same

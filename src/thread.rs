@@ -14,8 +14,7 @@ use crate::i18n::Locale;
 use crate::path::Path;
 use crate::risk::Severity;
 use crate::slack::{event_time, Block, Text, MAX_FIELD, MAX_HEADER};
-use crate::{cloudtrail::Record, rules};
-use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
+use crate::{cloudtrail::Record, rules, time};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -68,7 +67,7 @@ pub fn facts(input: &Node) -> Result<Vec<Facts>, Error> {
         let account = env.owner.clone().or_else(|| rec.recipient_account.clone()).or_else(|| p.account_id.clone());
         let who = p.arn.clone().unwrap_or_else(|| format!("{}:{}", p.kind, p.name));
         let key = truncate(&format!("{}|{who}", account.as_deref().unwrap_or("?")), MAX_KEY);
-        let when = rec.event_time.as_deref().and_then(parse_time);
+        let when = rec.event_time.as_deref().and_then(time::parse_utc);
         out.push(Facts {
             index: env.index,
             event_id: rec.event_id.clone(),
@@ -77,22 +76,11 @@ pub fn facts(input: &Node) -> Result<Vec<Facts>, Error> {
             principal: p.name.clone(),
             principal_type: p.kind.clone(),
             group: extracted.group.id.clone().or_else(|| extracted.group.name.clone()),
-            time: when.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
-            epoch_seconds: when.map(|t| t.timestamp()),
+            time: when.as_ref().map(time::rfc3339),
+            epoch_seconds: when.map(|t| t.and_utc().timestamp()),
         });
     })?;
     Ok(out)
-}
-
-// NOTE: the formats `slack::event_time` reads: CloudTrail's RFC 3339 and some exporters' UTC form.
-fn parse_time(raw: &str) -> Option<DateTime<Utc>> {
-    let raw = raw.trim();
-    DateTime::parse_from_rfc3339(raw).map(|d| d.with_timezone(&Utc)).ok().or_else(|| {
-        ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.fZ"]
-            .iter()
-            .find_map(|f| NaiveDateTime::parse_from_str(raw, f).ok())
-            .map(|n| Utc.from_utc_datetime(&n))
-    })
 }
 
 /// A burst so far, as the caller keeps it (the Lambda: in its state table).
@@ -279,13 +267,6 @@ pub fn summary(burst: &Burst, cfg: &Config) -> Summary {
 mod tests {
     use super::*;
     use serde_json::json;
-
-    #[test]
-    fn times_read_like_the_messages_read_them() {
-        assert_eq!(parse_time("2021-01-24 04:55:45.000").map(|t| t.timestamp()), Some(1_611_464_145));
-        assert_eq!(parse_time("2021-01-24T13:55:45+09:00").map(|t| t.timestamp()), Some(1_611_464_145));
-        assert_eq!(parse_time("soon"), None);
-    }
 
     #[test]
     fn a_burst_names_its_bad_key() {

@@ -239,7 +239,7 @@ mod bench {
         if objects {
             result.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(JsValue::from)
         } else {
-            let text = serde_json::to_string(&result).map_err(|e| JsValue::from(js_sys::Error::new(&e.to_string())))?;
+            let text = crate::json::to_text(&result).map_err(|e| JsValue::from(js_sys::Error::new(&e.to_string())))?;
             js_sys::JSON::parse(&text)
         }
     }
@@ -356,6 +356,6 @@ pub fn thread_summary(burst: BurstArg, options: Option<OptionsArg>) -> Result<Th
 }
 
 fn to_js<T: serde::Serialize>(value: &T) -> Result<JsValue, JsValue> {
-    let text = serde_json::to_string(value).map_err(|e| into_error(Error::Json { path: "output".into(), message: e.to_string() }))?;
+    let text = crate::json::to_text(value).map_err(|e| into_error(Error::Json { path: "output".into(), message: e.to_string() }))?;
     js_sys::JSON::parse(&text)
 }
