@@ -118,14 +118,6 @@ function readOptions() {
   return options;
 }
 
-// serde-wasm-bindgen may hand maps over as ES Maps; the page works on plain JSON values.
-function plain(v) {
-  if (v instanceof Map) return Object.fromEntries([...v].map(([k, x]) => [k, plain(x)]));
-  if (Array.isArray(v)) return v.map(plain);
-  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plain(x)]));
-  return v;
-}
-
 // ---- rendering ----------------------------------------------------------------------------
 
 function el(tag, className, text) {
@@ -254,7 +246,7 @@ const RANK = { info: 0, warning: 1, critical: 2 };
  * (the core's threadSummary) with the rule messages as its replies.
  */
 function renderThreads(text, messages, options) {
-  const facts = new Map(plain(threadFacts(text)).map((f) => [f.index, f]));
+  const facts = new Map(threadFacts(text).map((f) => [f.index, f]));
   const bursts = [];
   const open = new Map();
   for (const [i, m] of messages.entries()) {
@@ -277,10 +269,10 @@ function renderThreads(text, messages, options) {
   return bursts.map((b) => {
     const node = el('div', 'thread');
     node.dataset.testid = 'thread';
-    const parent = plain(threadSummary({
+    const parent = threadSummary({
       account: b.account, principal: b.principal, principalType: b.principalType, changes: b.changes, severity: b.severity,
       groups: b.groups.slice(0, 10), groupCount: b.groups.length, firstTime: b.firstTime, lastTime: b.lastTime,
-    }, options));
+    }, options);
     const head = el('div', 'thread-parent');
     head.dataset.testid = 'thread-parent';
     head.append(appendNodes(el('div', 'notification'), parseMrkdwn(parent.text ?? '')));
@@ -352,7 +344,7 @@ function update() {
     } catch (e) {
       throw jsonProblem(text, e, 'The event');
     }
-    result = plain(formatEvent(text, options));
+    result = formatEvent(text, options);
   } catch (e) {
     // Keep the last good previews out of sight: what is shown must match what is typed.
     clearOutput();
