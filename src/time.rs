@@ -3,6 +3,7 @@
 //! `strftime` machinery were a tenth of the wasm code for two fixed formats.
 
 use chrono::{NaiveDate, NaiveDateTime, TimeDelta};
+use chrono_tz::Tz;
 
 /// The instant `raw` names, in UTC; `None` when it is not one of the forms above.
 pub fn parse_utc(raw: &str) -> Option<NaiveDateTime> {
@@ -45,11 +46,13 @@ pub fn parse_utc(raw: &str) -> Option<NaiveDateTime> {
 }
 
 /// `YYYY-MM-DD HH:MM:SS` (with `T` between date and time when `t_sep`).
+fn push2(out: &mut String, n: u32) {
+    out.push(char::from(b'0' + (n / 10 % 10) as u8));
+    out.push(char::from(b'0' + (n % 10) as u8));
+}
+
 pub fn write_date_time(out: &mut String, t: &impl chrono::Datelike, h: u32, m: u32, s: u32, t_sep: bool) {
-    let two = |out: &mut String, n: u32| {
-        out.push(char::from(b'0' + (n / 10 % 10) as u8));
-        out.push(char::from(b'0' + (n % 10) as u8));
-    };
+    let two = push2;
     let y = t.year().clamp(0, 9999) as u32;
     two(out, y / 100);
     two(out, y % 100);
@@ -74,6 +77,43 @@ pub fn rfc3339(t: &NaiveDateTime) -> String {
     out
 }
 
+/// The event time in the zone `tz`: `2021-01-24 13:55:45 KST (Asia/Seoul)`, or
+/// `2021-01-24 04:55:45 UTC`. `None` when `raw` is not a time [`parse_utc`] reads.
+pub fn in_zone(raw: &str, tz: Tz) -> Option<String> {
+    use chrono::{TimeZone, Timelike};
+    use chrono_tz::OffsetName;
+    let utc = parse_utc(raw)?;
+    let mut out = String::with_capacity(48);
+    if tz == Tz::UTC {
+        // NOTE: UTC needs no zone table: chrono-tz's lookup is one 20 KB function that a first
+        // call would otherwise compile.
+        write_date_time(&mut out, &utc, utc.hour(), utc.minute(), utc.second(), false);
+        out.push_str(" UTC");
+        return Some(out);
+    }
+    let local = tz.from_utc_datetime(&utc);
+    write_date_time(&mut out, &local, local.hour(), local.minute(), local.second(), false);
+    out.push(' ');
+    match local.offset().abbreviation() {
+        Some(name) => out.push_str(name),
+        // Zones without a letter abbreviation are named by their offset, as tzdata does: `+03`,
+        // `+0530`.
+        None => {
+            let secs = chrono::Offset::fix(local.offset()).local_minus_utc();
+            out.push(if secs < 0 { '-' } else { '+' });
+            let (h, m) = (secs.unsigned_abs() / 3600, secs.unsigned_abs() / 60 % 60);
+            push2(&mut out, h);
+            if m != 0 {
+                push2(&mut out, m);
+            }
+        }
+    }
+    out.push_str(" (");
+    out.push_str(tz.name());
+    out.push(')');
+    Some(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -90,6 +130,34 @@ mod tests {
         for bad in ["soon", "2021-01-24", "2021-02-30T00:00:00Z", "2021-01-24T24:00:00Z", "2021-01-24T04:55:45.Z",
             "2021-01-24T04:55:45+0900", "2021-01-24T04:55:45Zx", "２０２１-01-24T04:55:45Z", "2021-01-24T04:55:45+24:00"] {
             assert_eq!(at(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn shows_times_in_the_zone_with_its_abbreviation() {
+        let seoul: Tz = "Asia/Seoul".parse().unwrap();
+        assert_eq!(in_zone("2021-01-24T04:55:45Z", Tz::UTC).unwrap(), "2021-01-24 04:55:45 UTC");
+        assert_eq!(in_zone("2021-01-24T04:55:45Z", seoul).unwrap(), "2021-01-24 13:55:45 KST (Asia/Seoul)");
+        let ny: Tz = "America/New_York".parse().unwrap();
+        assert_eq!(in_zone("2021-07-01T12:00:00Z", ny).unwrap(), "2021-07-01 08:00:00 EDT (America/New_York)");
+        assert_eq!(in_zone("2021-01-01T12:00:00Z", ny).unwrap(), "2021-01-01 07:00:00 EST (America/New_York)");
+        assert_eq!(in_zone("soon", seoul), None);
+        // Zones whose tzdata names are offsets.
+        let istanbul: Tz = "Europe/Istanbul".parse().unwrap();
+        assert_eq!(in_zone("2021-01-24T04:55:45Z", istanbul).unwrap(), "2021-01-24 07:55:45 +03 (Europe/Istanbul)");
+        let kathmandu: Tz = "Asia/Kathmandu".parse().unwrap();
+        assert_eq!(in_zone("2021-01-24T04:55:45Z", kathmandu).unwrap(), "2021-01-24 10:40:45 +0545 (Asia/Kathmandu)");
+        // The same text as chrono's own `%Z` for every zone at a summer and a winter instant.
+        for tz in chrono_tz::TZ_VARIANTS {
+            for raw in ["2021-01-24T04:55:45Z", "2021-07-24T04:55:45Z"] {
+                use chrono::TimeZone;
+                let utc = parse_utc(raw).unwrap();
+                let mut want = tz.from_utc_datetime(&utc).format("%Y-%m-%d %H:%M:%S %Z").to_string();
+                if tz != Tz::UTC {
+                    want.push_str(&format!(" ({})", tz.name()));
+                }
+                assert_eq!(in_zone(raw, tz).unwrap(), want);
+            }
         }
     }
 
