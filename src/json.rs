@@ -349,21 +349,25 @@ pub fn to_text<T: serde::Serialize + ?Sized>(value: &T) -> Result<String, serde_
     struct Ascii;
     impl serde_json::ser::Formatter for Ascii {
         fn write_string_fragment<W: ?Sized + std::io::Write>(&mut self, w: &mut W, fragment: &str) -> std::io::Result<()> {
-            let mut start = 0;
-            for (i, c) in fragment.char_indices() {
-                if c.is_ascii() {
+            let bytes = fragment.as_bytes();
+            let (mut start, mut i) = (0, 0);
+            while i < bytes.len() {
+                if bytes[i] < 0x80 {
+                    i += 1;
                     continue;
                 }
-                w.write_all(&fragment.as_bytes()[start..i])?;
+                w.write_all(&bytes[start..i])?;
+                let c = fragment[i..].chars().next().unwrap_or('\u{FFFD}');
                 let mut units = [0u16; 2];
                 for u in c.encode_utf16(&mut units) {
                     const HEX: &[u8; 16] = b"0123456789abcdef";
                     let h = |shift: u16| HEX[usize::from((*u >> shift) & 0xf)];
                     w.write_all(&[b'\\', b'u', h(12), h(8), h(4), h(0)])?;
                 }
-                start = i + c.len_utf8();
+                i += c.len_utf8();
+                start = i;
             }
-            w.write_all(&fragment.as_bytes()[start..])
+            w.write_all(&bytes[start..])
         }
     }
     let mut out = Vec::with_capacity(4096);
