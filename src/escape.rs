@@ -9,6 +9,37 @@
 /// Escape and bound `s` to at most `max` characters (plus an ellipsis when cut).
 pub fn text(s: &str, max: usize) -> String {
     let mut out = String::with_capacity(s.len().min(max * 4) + 8);
+    push_text(&mut out, s, max);
+    out
+}
+
+/// [`text`], written at the end of `out`.
+pub fn push_text(out: &mut String, s: &str, max: usize) {
+    push_escaped(out, s, max, false);
+}
+
+/// Escaped text as inline code. A backtick inside would end the code span early; it is shown
+/// as a look-alike instead.
+pub fn code(s: &str, max: usize) -> String {
+    let mut out = String::with_capacity(s.len().min(max * 4) + 10);
+    push_code(&mut out, s, max);
+    out
+}
+
+/// [`code`], written at the end of `out`.
+pub fn push_code(out: &mut String, s: &str, max: usize) {
+    out.push('`');
+    push_escaped(out, s, max, true);
+    out.push('`');
+}
+
+fn push_escaped(out: &mut String, s: &str, max: usize, in_code: bool) {
+    // NOTE: the common case (short, plain ASCII) is copied whole: bytes bound characters.
+    let plain = |b: &u8| b.is_ascii_graphic() && !matches!(b, b'&' | b'<' | b'>' | b'`') || *b == b' ';
+    if s.len() <= max && s.as_bytes().iter().all(plain) {
+        out.push_str(s);
+        return;
+    }
     for (n, c) in s.chars().enumerate() {
         if n >= max {
             out.push('…');
@@ -18,28 +49,26 @@ pub fn text(s: &str, max: usize) -> String {
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
+            '`' if in_code => out.push('ˋ'),
             c if c.is_control() => out.push(' '),
             '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' => out.push(' '),
             c => out.push(c),
         }
     }
-    out
-}
-
-/// Escaped text as inline code. A backtick inside would end the code span early; it is shown
-/// as a look-alike instead.
-pub fn code(s: &str, max: usize) -> String {
-    let t = text(s, max).replace('`', "ˋ");
-    format!("`{t}`")
 }
 
 /// Percent-encoding for a URL fragment or query value (unreserved characters kept).
 pub fn url_component(s: &str) -> String {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
-            _ => out.push_str(&format!("%{b:02X}")),
+            _ => {
+                out.push('%');
+                out.push(char::from(HEX[usize::from(b >> 4)]));
+                out.push(char::from(HEX[usize::from(b & 15)]));
+            }
         }
     }
     out
@@ -47,8 +76,14 @@ pub fn url_component(s: &str) -> String {
 
 /// Cut already-safe text to `max` characters.
 pub fn truncate(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        return s.to_string();
+    fit(s.to_string(), max)
+}
+
+/// [`truncate`] of an owned string: returned as it is when it fits (the common case, decided
+/// without counting characters when its bytes already fit).
+pub fn fit(s: String, max: usize) -> String {
+    if s.len() <= max || s.chars().count() <= max {
+        return s;
     }
     let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
     // Never leave half an entity (`&am`) behind.
@@ -71,6 +106,10 @@ mod tests {
         assert_eq!(text("a\nb\u{202E}c", 100), "a b c");
         assert_eq!(code("a`b", 10), "`aˋb`");
         assert_eq!(text("abcdef", 3), "abc…");
+        assert_eq!(text("plain ascii", 100), "plain ascii");
+        assert_eq!(code("sg-1 `x`", 100), "`sg-1 ˋxˋ`");
+        assert_eq!(text("a`b", 10), "a`b", "a backtick is only special inside code");
+        assert_eq!(text("tab\there", 100), "tab here");
     }
 
     #[test]

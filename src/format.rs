@@ -10,7 +10,7 @@ use crate::error::Error;
 use crate::fields::Unreadable;
 use crate::path::Path;
 use crate::policy::{Decision, Subject};
-use crate::risk::Severity;
+use crate::risk::{self, Severity};
 use crate::rules;
 use crate::slack::{self, Payload, Rendered};
 use crate::tamper::{self, Verdict};
@@ -101,7 +101,7 @@ fn format_record(env: &Envelope, cfg: &Config, out: &mut Formatted) -> Result<()
             Verdict::Alert(t) => {
                 let unreadable: Vec<Unreadable> =
                     env.unreadable.iter().chain(&rec.unreadable).chain(&t.unreadable).cloned().collect();
-                let event = slack::Event { rec: &rec, group: None, owner: env.owner.as_deref(), cfg, unreadable: &unreadable };
+                let event = slack::Event::new(&rec, None, env.owner.as_deref(), cfg, &unreadable);
                 push(out, env.index, &event, t.render(&event));
                 return Ok(());
             }
@@ -124,14 +124,9 @@ fn format_record(env: &Envelope, cfg: &Config, out: &mut Formatted) -> Result<()
     let extracted = rules::extract(&rec, &root).map_err(fail)?;
     let unreadable: Vec<Unreadable> =
         env.unreadable.iter().chain(&rec.unreadable).chain(&extracted.unreadable).cloned().collect();
-    let event = slack::Event {
-        rec: &rec,
-        group: Some(&extracted.group),
-        owner: env.owner.as_deref(),
-        cfg,
-        unreadable: &unreadable,
-    };
-    for r in event.render(&extracted.changes) {
+    let severities = risk::rate(&extracted.changes, rec.principal.is_root(), rec.failed(), &cfg.policy.exposure);
+    let event = slack::Event::new(&rec, Some(&extracted.group), env.owner.as_deref(), cfg, &unreadable);
+    for r in event.render(&extracted.changes, &severities) {
         push(out, env.index, &event, r);
     }
     Ok(())

@@ -164,6 +164,15 @@ pub fn rule_severity(rule: &Rule, root: bool, failed: bool, ex: &Exposure) -> Se
     s
 }
 
+/// The ratings of an event's changes, in order: one per rule, or one for a created or deleted
+/// group. The pipeline rates before it renders; rendering only shows the result.
+pub fn rate(changes: &Changes, root: bool, failed: bool, ex: &Exposure) -> Vec<Severity> {
+    match changes {
+        Changes::Rules(rules) => rules.iter().map(|r| rule_severity(r, root, failed, ex)).collect(),
+        Changes::Created | Changes::Deleted => vec![event_severity(changes, root, failed, ex)],
+    }
+}
+
 /// Severity of a whole event's change.
 pub fn event_severity(changes: &Changes, root: bool, failed: bool, ex: &Exposure) -> Severity {
     let base = match changes {

@@ -12,7 +12,8 @@ use crate::json::Json;
 use crate::i18n::Labels;
 use crate::path::Path;
 use crate::risk::Severity;
-use crate::slack::{field, Event, Rendered};
+use crate::slack::blocks::field;
+use crate::slack::{Event, Rendered};
 
 /// Only rules whose name contains this are sgnotify's (the templates name them so).
 pub const RULE_MARKER: &str = "sgnotify";
@@ -204,22 +205,22 @@ impl Tamper {
         let shown_name = self.name.clone().unwrap_or_else(|| event.missing(self.call.name_key()));
         let title = format!("{}: {shown_name}", self.call.title(l));
         let kind = if self.call.is_rule() { l.eventbridge_rule } else { l.trail };
-        let mut fields = vec![field(kind, self.name.as_deref().map_or_else(|| shown_name.clone(), |n| code(n, 256)))];
+        let mut fields = vec![field(kind, &self.name.as_deref().map_or_else(|| shown_name.clone(), |n| code(n, 256)))];
         if let Some(arn) = self.arn(rec.region.as_deref(), event.owner_id()) {
-            fields.push(field("ARN", code(&arn, 512)));
+            fields.push(field("ARN", &code(&arn, 512)));
         }
         if let Some(bus) = &self.bus {
-            fields.push(field(l.event_bus, code(bus, 256)));
+            fields.push(field(l.event_bus, &code(bus, 256)));
         }
         if !self.targets.is_empty() {
             let ids: Vec<String> = self.targets.iter().take(20).map(|t| code(t, 64)).collect();
-            fields.push(field(l.targets_removed, ids.join(", ")));
+            fields.push(field(l.targets_removed, &ids.join(", ")));
         }
         if let Some(state) = &self.state {
-            fields.push(field(l.rule_state, code(state, 32)));
+            fields.push(field(l.rule_state, &code(state, 32)));
         }
         if let Some(p) = &self.pattern {
-            fields.push(field(l.event_pattern, code(p, 600)));
+            fields.push(field(l.event_pattern, &code(p, 600)));
         }
         // A failed call changed nothing: the "not applied" line says so, no warning of blindness.
         let why = (!rec.failed()).then(|| vec![format!("⚠️ {}", escape::text(l.tamper_why, 300))]);

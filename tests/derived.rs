@@ -330,9 +330,7 @@ fn more_rules_than_allowed_are_grouped_and_none_dropped() {
         assert_eq!(joined.matches(&format!("`10.{}.{}.0/24`", i / 256, i % 256)).count(), 1);
     }
     for m in &out.messages {
-        let blocks = &m.payload.attachments[0].blocks;
-        assert!(blocks.len() <= sgnotify::slack::MAX_BLOCKS);
-        assert!(sgnotify::slack::block_text_len(&m.payload) <= sgnotify::slack::MAX_MESSAGE_TEXT);
+        m.payload.check_limits().unwrap();
     }
     // With a higher limit each rule has its own message again.
     let out = format_event(&rec, &json!({"maxMessagesPerEvent": 25})).unwrap();

@@ -68,7 +68,7 @@ fn every_rule_of_every_fixture_has_its_message() {
             assert!(!text.is_empty(), "{name}: top-level text for notifications");
             let blocks = p["attachments"][0]["blocks"].as_array().unwrap();
             assert_eq!(blocks[0]["type"], "header", "{name}");
-            assert!(sgnotify::slack::block_text_len(&m.payload) < sgnotify::slack::MAX_MESSAGE_TEXT);
+            m.payload.check_limits().unwrap_or_else(|e| panic!("{name}: {e}"));
         }
     }
 }

@@ -3,7 +3,6 @@
 //! (tests/fuzz) are kept at the end as regression tests.
 
 use serde_json::{json, Value};
-use sgnotify::slack::{block_text_len, MAX_BLOCKS, MAX_MESSAGE_TEXT};
 use std::time::{Duration, Instant};
 
 const FIXTURE: &str = include_str!("fixtures/events/aws-spotlight__AuthorizeSecurityGroupIngress__1.json");
@@ -30,9 +29,7 @@ fn err_text(input: &str) -> String {
 
 fn within_limits(out: &sgnotify::Formatted) {
     for m in &out.messages {
-        let blocks: usize = m.payload.attachments.iter().map(|a| a.blocks.len()).sum();
-        assert!(blocks <= MAX_BLOCKS);
-        assert!(block_text_len(&m.payload) <= MAX_MESSAGE_TEXT);
+        m.payload.check_limits().unwrap();
     }
 }
 

@@ -3,9 +3,7 @@
 
 use proptest::prelude::*;
 use serde_json::{json, Map, Value};
-use sgnotify::slack::{
-    block_text_len, Block, Payload, Text, MAX_BLOCKS, MAX_FIELD, MAX_FIELDS, MAX_HEADER, MAX_MESSAGE_TEXT, MAX_SECTION,
-};
+use sgnotify::slack::{Block, Payload};
 
 /// User text at its worst: mentions, forged links, entities, control and bidi characters,
 /// backticks, mrkdwn markers, and any unicode at all.
@@ -306,34 +304,7 @@ fn check_inert(kind: &str, s: &str) -> Result<(), TestCaseError> {
 }
 
 fn check_limits(p: &Payload) -> Result<(), TestCaseError> {
-    let blocks: Vec<&Block> = p.attachments.iter().flat_map(|a| a.blocks.iter()).collect();
-    prop_assert!(!blocks.is_empty());
-    prop_assert!(blocks.len() <= MAX_BLOCKS, "{} blocks", blocks.len());
-    let chars = |t: &Text| t.as_str().chars().count();
-    for b in &blocks {
-        match b {
-            Block::Header { text } => prop_assert!(chars(text) <= MAX_HEADER, "header of {}", chars(text)),
-            Block::Section { text, fields } => {
-                prop_assert!(text.is_some() || !fields.is_empty(), "empty section");
-                if let Some(t) = text {
-                    prop_assert!(chars(t) <= MAX_SECTION, "section of {}", chars(t));
-                }
-                prop_assert!(fields.len() <= MAX_FIELDS, "{} fields", fields.len());
-                for f in fields {
-                    prop_assert!(chars(f) <= MAX_FIELD, "field of {}", chars(f));
-                }
-            }
-            Block::Context { elements } => {
-                prop_assert!(elements.len() <= 10);
-                for e in elements {
-                    prop_assert!(chars(e) <= MAX_SECTION, "context of {}", chars(e));
-                }
-            }
-        }
-    }
-    prop_assert!(block_text_len(p) <= MAX_MESSAGE_TEXT, "{} characters of block text", block_text_len(p));
-    prop_assert!(p.text.chars().count() <= MAX_SECTION);
-    Ok(())
+    p.check_limits().map_err(TestCaseError::fail)
 }
 
 /// Rule lines of a grouped message: its section texts' lines that start with a bullet.

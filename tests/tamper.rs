@@ -155,7 +155,7 @@ fn hostile_parameters_give_a_bounded_inert_message() {
     for event in [e, r] {
         let out = sgnotify::format_event(&event, &Value::Null).unwrap();
         let m = &out.messages[0];
-        assert!(sgnotify::slack::block_text_len(&m.payload) <= sgnotify::slack::MAX_MESSAGE_TEXT);
+        m.payload.check_limits().unwrap();
         assert!(m.payload.text.chars().count() <= 1000 && m.summary.chars().count() <= 1000);
         let t = text(m);
         assert!(!t.contains("<!channel>"), "user text is escaped");
