@@ -83,11 +83,6 @@ impl<'a> Record<'a> {
         })
     }
 
-    /// Whether `field` was in the record but could not be read.
-    pub fn is_unreadable(&self, field: &str) -> bool {
-        self.unreadable.iter().any(|u| u.field == field)
-    }
-
     /// The security-group call this record is, if it is one we report.
     pub fn sg_call(&self) -> Option<SgCall> {
         let source_ok = self.event_source.as_deref().is_none_or(|s| s == "ec2.amazonaws.com");

@@ -9,32 +9,34 @@
 //! boundary is `wasm` (wasm32 only).
 //! Everything here is pure: no I/O, no clock, no panics on any input.
 
-pub mod accounts;
-pub mod calls;
-pub mod cloudtrail;
-pub mod color;
-pub mod config;
-pub mod envelope;
-pub mod error;
-pub mod escape;
+mod accounts;
+mod calls;
+mod cloudtrail;
+mod color;
+mod config;
+mod envelope;
+mod error;
+mod escape;
 mod fields;
-pub mod json;
-pub mod format;
-pub mod i18n;
-pub mod path;
-pub mod policy;
-pub mod risk;
-pub mod rules;
+mod format;
+mod i18n;
+mod json;
+mod path;
+mod policy;
+mod risk;
+mod rules;
 pub mod slack;
-pub mod tamper;
-pub mod thread;
-pub mod time;
+mod tamper;
+mod thread;
+mod time;
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;
 
-pub use config::Config;
+use config::Config;
 pub use error::Error;
 pub use format::{Formatted, Message, RecordError, Skipped};
+pub use risk::Severity;
+pub use thread::{Burst, Facts, Summary};
 use serde::Deserialize;
 use serde_json::Value;
 

@@ -131,7 +131,7 @@ fn modify_security_group_rules_object_and_list() {
     let out = fmt(&record("ModifySecurityGroupRules", one, json!({"ModifySecurityGroupRulesResponse": {"return": true}})));
     assert_eq!(out.messages.len(), 1);
     let m = &out.messages[0];
-    assert_eq!(m.severity, sgnotify::risk::Severity::Critical);
+    assert_eq!(m.severity, sgnotify::Severity::Critical);
     let t = all_text(m);
     assert!(t.contains("Rule modified: TCP 5432 (PostgreSQL) with 0.0.0.0/0"), "{t}");
     assert!(t.contains("temp &lt;!here&gt;") && !t.contains("<!here>"));
@@ -179,7 +179,7 @@ fn failed_calls_are_shown_as_not_applied_with_the_error() {
     let m = &out.messages[0];
     let t = all_text(m);
     assert!(t.contains("Not applied") && t.contains("Client.UnauthorizedOperation") && t.contains("You are not authorized"), "{t}");
-    assert_eq!(m.severity, sgnotify::risk::Severity::Warning, "an attempt at world SSH is at most a warning");
+    assert_eq!(m.severity, sgnotify::Severity::Warning, "an attempt at world SSH is at most a warning");
 }
 
 #[test]
@@ -188,7 +188,7 @@ fn update_descriptions_show_the_new_description() {
     let out = fmt(&record("UpdateSecurityGroupRuleDescriptionsIngress", json!({"groupId": "sg-1", "ipPermissions": perms}), json!({"_return": true})));
     let t = all_text(&out.messages[0]);
     assert!(t.contains("Inbound rule description updated") && t.contains("new: partner VPN"), "{t}");
-    assert_eq!(out.messages[0].severity, sgnotify::risk::Severity::Info);
+    assert_eq!(out.messages[0].severity, sgnotify::Severity::Info);
     let by_id = json!({"groupId": "sg-1", "securityGroupRuleDescriptions": {"items": [{"securityGroupRuleId": "sgr-9", "description": "db"}]}});
     let out = fmt(&record("UpdateSecurityGroupRuleDescriptionsEgress", by_id, json!({"_return": true})));
     let t = all_text(&out.messages[0]);
@@ -344,7 +344,7 @@ fn root_is_at_least_a_warning_and_overrides_reach_the_payload() {
     rec["userIdentity"] = json!({"type": "Root", "arn": "arn:aws:iam::111122223333:root", "accountId": "111122223333"});
     let out = format_event(&rec, &json!({"channel": "#sec", "username": "sgnotify", "iconEmoji": ":shield:"})).unwrap();
     let m = &out.messages[0];
-    assert_eq!(m.severity, sgnotify::risk::Severity::Warning);
+    assert_eq!(m.severity, sgnotify::Severity::Warning);
     let p = serde_json::to_value(&m.payload).unwrap();
     assert_eq!((p["channel"].as_str(), p["username"].as_str(), p["icon_emoji"].as_str()), (Some("#sec"), Some("sgnotify"), Some(":shield:")));
     assert!(all_text(m).contains("root (Root)"));

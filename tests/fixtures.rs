@@ -103,7 +103,7 @@ fn korean_labels_and_time_zone() {
 }
 
 /// The bar colour of each message of a fixture under a colour scheme, with its severity.
-fn bars(name: &str, scheme: &str) -> Vec<(String, sgnotify::risk::Severity)> {
+fn bars(name: &str, scheme: &str) -> Vec<(String, sgnotify::Severity)> {
     let (_, event) = fixtures().into_iter().find(|(n, _)| n == name).unwrap_or_else(|| panic!("fixture {name}"));
     let out = sgnotify::format_event(&event, &json!({"colorScheme": scheme})).unwrap();
     assert!(!out.messages.is_empty(), "{name}");
@@ -112,7 +112,7 @@ fn bars(name: &str, scheme: &str) -> Vec<(String, sgnotify::risk::Severity)> {
 
 #[test]
 fn colour_schemes_on_real_events() {
-    use sgnotify::risk::Severity::{Critical, Info};
+    use sgnotify::Severity::{Critical, Info};
     let (red, blue) = ("#eb4034", "#0c3f7d");
     // A revoke: blue (info) by severity, red by action; its severity stays info either way.
     let revoke = "aws-spotlight__RevokeSecurityGroupIngress__1";

@@ -3,7 +3,7 @@
 //! sensitive ports, and the errors a bad policy gives.
 
 use serde_json::{json, Value};
-use sgnotify::risk::Severity;
+use sgnotify::Severity;
 use sgnotify::{format_event, Formatted};
 
 fn fixture(name: &str) -> Value {

@@ -4,7 +4,7 @@
 //! time, with the CloudTrail link. Expected payloads in tests/snapshots/tamper__*.snap, reviewed.
 
 use serde_json::{json, Value};
-use sgnotify::risk::Severity;
+use sgnotify::Severity;
 use std::fs;
 use std::path::PathBuf;
 

@@ -196,7 +196,7 @@ fn every_odd_field_of_the_issue_is_shown_as_unreadable() {
         ("responseElements", json!("<return>true</return>"), "responseElements"),
     ];
     let before = sgnotify::format_event(&event, &Value::Null).unwrap();
-    assert_eq!(before.messages[0].severity, sgnotify::risk::Severity::Critical);
+    assert_eq!(before.messages[0].severity, sgnotify::Severity::Critical);
     for (field, v, shown) in cases {
         let mut e = event.clone();
         e["detail"][field] = v;

@@ -9,11 +9,11 @@
 //!   line), computed once per event, and the composition of each message.
 
 pub mod blocks;
-pub(crate) mod console;
-pub(crate) mod describe;
+mod console;
+mod describe;
 
 pub use blocks::{Attachment, Block, Payload, Text, MAX_BLOCKS, MAX_FIELD, MAX_FIELDS, MAX_HEADER, MAX_MESSAGE_TEXT, MAX_SECTION, MAX_TEXT};
-pub use console::event_time;
+pub(crate) use console::event_time;
 
 use crate::cloudtrail::Record;
 use crate::config::Config;
@@ -27,7 +27,7 @@ use describe::{Style, DESC, ID, LONG};
 use std::fmt::Write;
 
 /// One rendered message and what the caller needs to know about it.
-pub struct Rendered {
+pub(crate) struct Rendered {
     pub payload: Payload,
     pub severity: Severity,
     pub summary: String,
@@ -35,7 +35,7 @@ pub struct Rendered {
 }
 
 /// Everything about an event that every one of its messages shows, computed once.
-pub struct Event<'a> {
+pub(crate) struct Event<'a> {
     pub rec: &'a Record<'a>,
     /// The security group changed; `None` for calls about something else (tamper alerts).
     pub group: Option<&'a Group>,
