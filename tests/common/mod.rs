@@ -118,3 +118,44 @@ fn warnings_and_the_colour_scheme_cross_the_boundary() {
     let e = call(JsValue::from_str(EVENTBRIDGE), options(r#"{"colorScheme": "loud"}"#)).unwrap_err();
     assert!(error_message(&e).starts_with("options.colorScheme: unknown colour scheme"));
 }
+
+#[wasm_bindgen_test]
+fn policy_crosses_the_boundary_routes_and_names_bad_keys() {
+    // EVENTBRIDGE: SSH from anywhere in account 123456789012.
+    let opts = r#"{"accounts": {"123456789012": {"name": "web", "ou": "Root/Prod/Web"}},
+        "policy": {"routes": [{"destination": "sec-alerts", "mention": "<!here>", "match": {"ou": "Root/Prod"}}]}}"#;
+    let first = messages(&call(JsValue::from_str(EVENTBRIDGE), options(opts)).unwrap()).get(0);
+    assert_eq!(get(&first, "destination").as_string().as_deref(), Some("sec-alerts"));
+    assert_eq!(get(&first, "mention").as_string().as_deref(), Some("<!here>"));
+    assert!(get(&get(&first, "payload"), "text").as_string().unwrap().starts_with("<!here> "));
+    let e = call(JsValue::from_str(EVENTBRIDGE), options(r#"{"policy": {"routes": [{"destination": "x", "match": {"severity": "high"}}]}}"#)).unwrap_err();
+    assert!(error_message(&e).starts_with("options.policy.routes[0].match.severity: unknown severity \"high\""), "{}", error_message(&e));
+}
+
+#[wasm_bindgen_test]
+fn errors_carry_their_place_as_path() {
+    let e = call(JsValue::from_str(r#"{"Records": 5}"#), None).unwrap_err();
+    assert_eq!(get(&e, "path").as_string().as_deref(), Some("Records"));
+    assert_eq!(error_message(&e), "Records: expected a list, found a number");
+    let e = call(JsValue::from_str("{}"), options(r#"{"timeZone": "UTC"}"#)).unwrap_err();
+    assert_eq!(get(&e, "path").as_string().as_deref(), Some("options.timeZone"));
+    // Inside a batch, each bad record names its place too.
+    let batch = r#"{"Records": [{"body": "{x"}, {"body": 7}]}"#;
+    let errors = get(&call(JsValue::from_str(batch), None).unwrap(), "errors").dyn_into::<Array>().unwrap();
+    let paths: Vec<String> = errors.iter().map(|e| get(&e, "path").as_string().unwrap()).collect();
+    assert_eq!(paths, ["Records[0].body", "Records[1].body"]);
+}
+
+#[wasm_bindgen_test]
+fn bodies_are_the_payloads_as_json_text() {
+    let objects = messages(&call(JsValue::from_str(INGRESS_V4_V6), None).unwrap());
+    let bodies = sgnotify::wasm::format_bodies(JsValue::from_str(INGRESS_V4_V6).unchecked_into(), None).map(JsValue::from).unwrap();
+    let bodies = messages(&bodies);
+    assert_eq!(bodies.length(), objects.length());
+    for (b, o) in bodies.iter().zip(objects.iter()) {
+        let body = get(&b, "body").as_string().expect("body is a string");
+        assert!(get(&b, "payload").is_undefined());
+        assert_eq!(JSON::stringify(&JSON::parse(&body).unwrap()).unwrap(), JSON::stringify(&get(&o, "payload")).unwrap());
+        assert_eq!(get(&b, "summary").as_string(), get(&o, "summary").as_string());
+    }
+}
