@@ -1,12 +1,13 @@
 //! sgnotify: CloudTrail security-group events in, per-rule Slack payloads out.
 //!
-//! The stages, one module each: [`envelope`] unwraps what Lambda or the caller was handed,
-//! [`cloudtrail`] reads the record, [`rules`] turns it into rule changes, [`risk`] rates them,
-//! [`slack`] renders them ([`escape`] keeps user text inert), [`format`] runs the pipeline;
-//! [`tamper`] announces calls that would blind the notifier (CloudTrail stopped, its rule gone).
-//! [`config`] and [`i18n`] hold options and labels; [`color`] picks the colour bar. [`thread`]
-//! groups changes into bursts and renders a burst's parent message (Slack app mode). The wasm
-//! boundary is `wasm` (wasm32 only).
+//! One pass over the input: `json` reads the text once into typed, borrowed documents;
+//! `envelope` unwraps what Lambda or the caller was handed; `cloudtrail` reads the record;
+//! `rules` turns it into rule changes (the nine calls are one table in `calls`); `risk` rates
+//! each change; [`slack`] renders them (`blocks`: the Block Kit model and its limits, `describe`:
+//! the wording, `console`: links and times; `escape` keeps user text inert); `format` runs the
+//! pipeline and applies the policy (`policy`, `accounts`, `config`). `tamper` announces calls that
+//! would blind the notifier; `thread` groups changes into bursts and renders a burst's parent
+//! message (Slack app mode). The wasm boundary is `wasm` (wasm32 only).
 //! Everything here is pure: no I/O, no clock, no panics on any input.
 
 mod accounts;
