@@ -203,7 +203,7 @@ struct FormattedBodies<'a> {
 
 impl Message {
     /// The payload as the JSON text to POST, byte for byte what Slack receives (ASCII: every
-    /// other character escaped, see [`crate::json::to_text`]).
+    /// other character escaped, as all the core's output).
     pub fn body(&self) -> String {
         // NOTE: serialising strings and vectors cannot fail; an empty body would be refused by
         // Slack, never posted as something else.

@@ -3,8 +3,8 @@
 //! The severity of each message is decided before (`risk::rate`, in the pipeline) and handed in.
 //!
 //! - [`blocks`]: the Block Kit model and Slack's limits ([`Payload::check_limits`]);
-//! - [`describe`]: the wording of rules, protocols, ports and peers, plain or mrkdwn;
-//! - [`console`]: console links and the event time in the team's zone;
+//! - `describe`: the wording of rules, protocols, ports and peers, plain or mrkdwn;
+//! - `console`: console links and the event time in the team's zone;
 //! - here: what every message of an event shows (account, group, who, where, when, the context
 //!   line), computed once per event, and the composition of each message.
 
