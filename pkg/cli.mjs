@@ -4,7 +4,7 @@
 
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { formatEvent } from './index.mjs';
+import { formatBodies, formatEvent } from './index.mjs';
 import { createRedactor, deliverAll, parseWebhookUrl } from './deliver.mjs';
 
 const HELP = `Usage:
@@ -148,9 +148,10 @@ async function main(argv) {
     process.stderr.write(`sgnotify: ${source} is not valid JSON: ${err.message}\n`);
     return 1;
   }
+  // send posts the core's JSON text as is; preview prints objects for people to read.
   let formatted;
   try {
-    formatted = formatEvent(event, opts);
+    formatted = (command === 'send' ? formatBodies : formatEvent)(event, opts);
   } catch (err) {
     process.stderr.write(`sgnotify: cannot format ${source}: ${err.message}\n`);
     return 1;
@@ -171,7 +172,7 @@ async function main(argv) {
 
   const redact = createRedactor(url);
   const total = formatted.messages.length;
-  const outcomes = await deliverAll(formatted.messages.map((m) => m.payload), { url, timeoutMs }, (o, i) => {
+  const outcomes = await deliverAll(formatted.messages.map((m) => m.body), { url, timeoutMs }, (o, i) => {
     const m = formatted.messages[i];
     const how = `${o.attempts} attempt${o.attempts === 1 ? '' : 's'}, ${o.ms} ms`;
     const line = o.status === 'delivered'

@@ -79,12 +79,15 @@ export interface DeliveryOutcome {
   retries: { attempt: number; problem: string; waitMs: number }[];
 }
 
-/** Posts one payload, retrying 429 / 5xx / network errors / timeouts within the bounds. Never rejects. */
-export function deliver(payload: object, options: DeliverOptions): Promise<DeliveryOutcome>;
+/**
+ * Posts one payload, retrying 429 / 5xx / network errors / timeouts within the bounds. Never rejects.
+ * A string is posted as is (e.g. a `body` from formatBodies); an object is sent as JSON.stringify gives it.
+ */
+export function deliver(payload: string | object, options: DeliverOptions): Promise<DeliveryOutcome>;
 
 /** Posts payloads one after the other, in order. */
 export function deliverAll(
-  payloads: object[],
+  payloads: (string | object)[],
   options: DeliverOptions,
   onOutcome?: (outcome: DeliveryOutcome, index: number) => void,
 ): Promise<DeliveryOutcome[]>;

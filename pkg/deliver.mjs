@@ -170,7 +170,8 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
  * Posts one payload to the webhook, retrying 429 (after Retry-After), 5xx, network errors and
  * timeouts with bounded exponential backoff and jitter; other answers are final.
  *
- * @param {object} payload the Slack payload, sent as JSON as is
+ * @param {string|object} payload the Slack payload: JSON text (formatBodies' `body`) is posted byte
+ *   for byte; an object is serialised with JSON.stringify
  * @param {object} options
  * @param {URL|string} options.url
  * @param {number} [options.deadline] epoch ms after which no attempt starts and no wait ends
@@ -186,7 +187,7 @@ export async function deliver(payload, options) {
   const o = { ...DEFAULTS, deadline: Infinity, fetch: globalThis.fetch, random: Math.random, ...stripUndefined(options) };
   const url = o.url instanceof URL ? o.url : new URL(String(o.url));
   const redact = createRedactor(url);
-  const body = JSON.stringify(payload);
+  const body = typeof payload === 'string' ? payload : JSON.stringify(payload);
   const started = Date.now();
   const retries = [];
   let attempts = 0;
@@ -259,7 +260,7 @@ export async function deliver(payload, options) {
 /**
  * Delivers payloads one after the other, in order. A failed payload does not stop the ones after
  * it (each has its own retries); once the deadline is near, the rest fail without being sent.
- * @param {object[]} payloads
+ * @param {(string|object)[]} payloads JSON texts or objects, as for deliver()
  * @param {object} options as for deliver()
  * @param {(outcome: object, i: number) => void} [onOutcome]
  */

@@ -65,19 +65,12 @@ export function createApp(config, { threadFacts, threadSummary, log, onToken, st
     return client.call(method, body, { deadline: run.deadline, ...pacedHooks(run, destination, first) });
   }
 
-  const replyBody = (m, extra) => {
-    const p = m.payload ?? {};
-    return {
-      channel,
-      text: p.text,
-      ...(p.attachments ? { attachments: p.attachments } : {}),
-      ...(p.blocks ? { blocks: p.blocks } : {}),
-      ...(p.username ? { username: p.username } : {}),
-      ...(p.icon_emoji ? { icon_emoji: p.icon_emoji } : {}),
-      unfurl_links: false,
-      unfurl_media: false,
-      ...extra,
-    };
+  // chat.postMessage's arguments in front of the core's payload JSON (text, attachments and the
+  // username / icon overrides), spliced as text: the payload is not parsed and serialised again.
+  // The handler formats without the `channel` option in app mode, so no key is given twice.
+  const replyBody = (body, extra) => {
+    const args = JSON.stringify({ channel, unfurl_links: false, unfurl_media: false, ...extra });
+    return `${args.slice(0, -1)},${body.slice(1)}`;
   };
 
   // The burst with one more change.
@@ -213,10 +206,10 @@ export function createApp(config, { threadFacts, threadSummary, log, onToken, st
       if (joined?.failed) return { attempts: 0, retries: [], ...joined.failed, ms: Date.now() - started };
       const th = joined?.thread;
       const extra = th ? { channel: th.channel, thread_ts: th.ts, ...(m.severity === 'critical' ? { reply_broadcast: true } : {}) } : {};
-      let o = await call(client, 'chat.postMessage', replyBody(m, extra), run, !joined?.parent);
+      let o = await call(client, 'chat.postMessage', replyBody(m.body, extra), run, !joined?.parent);
       let status = o.status;
       if (o.status === 'failed' && REJECTED.has(o.error)) {
-        const fb = await call(client, 'chat.postMessage', { ...replyBody({ payload: fallbackPayload(m) }, extra) }, run, false);
+        const fb = await call(client, 'chat.postMessage', replyBody(JSON.stringify(fallbackPayload(m)), extra), run, false);
         if (fb.status === 'delivered') status = 'fallback';
         else o = { ...fb, reason: `${o.reason}; the plain-text fallback failed too: ${fb.reason}` };
       }

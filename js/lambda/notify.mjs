@@ -1,6 +1,7 @@
 // The handler's work: format the event with the core, deliver each message in order, log one line
 // per message outcome, and turn the outcome into what the event source understands (resolve, throw,
-// or an SQS partial batch response).
+// or an SQS partial batch response). Messages come as the core's ready-to-post JSON text (`body`,
+// from formatBodies): a webhook gets it byte for byte, without a parse and a stringify per message.
 
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -22,12 +23,12 @@ export class DeliveryError extends Error {
 
 /**
  * @param {ReturnType<import('./config.mjs').readConfig>} config
- * @param {{ formatEvent: Function,
+ * @param {{ formatBodies: Function,
  *   resolveWebhook: (remainingMs?: number, options?: { force?: boolean, destination?: string }) => Promise<URL|undefined>,
  *   log: typeof import('./log.mjs').log, setLogContext?: Function, stateStore?: ReturnType<typeof createStateStore>,
  *   app?: ReturnType<typeof import('./app.mjs').createApp> }} deps app: Slack app mode (threads) instead of a webhook
  */
-export function createHandler(config, { formatEvent, resolveWebhook, log, setLogContext, stateStore, app }) {
+export function createHandler(config, { formatBodies, resolveWebhook, log, setLogContext, stateStore, app }) {
   const { safetyMarginMs, ...deliveryOptions } = config.delivery;
   const scale = config.scale ?? { perSecond: 1, burst: 2 };
   // One pacer per container: it remembers the posts of earlier invocations of this instance.
@@ -47,7 +48,9 @@ export function createHandler(config, { formatEvent, resolveWebhook, log, setLog
     const url = config.dryRun ? undefined : await resolveWebhook(remaining - margin);
     const run = {
       config,
-      formatEvent,
+      formatBodies,
+      // App mode adds the channel itself (the Web API's argument): it must not be in the body too.
+      formatOptions: app ? withoutChannel(config.formatOptions) : config.formatOptions,
       log,
       resolveWebhook,
       pacer,
@@ -64,6 +67,10 @@ export function createHandler(config, { formatEvent, resolveWebhook, log, setLog
   };
 }
 
+function withoutChannel({ channel, ...options }) {
+  return options;
+}
+
 function isSqsEvent(event) {
   return Array.isArray(event?.Records) && event.Records.length > 0 && event.Records.every((r) => r?.eventSource === 'aws:sqs');
 }
@@ -73,15 +80,15 @@ async function handleEvent(event, run) {
   const { log } = run;
   let formatted;
   try {
-    formatted = run.formatEvent(event, run.config.formatOptions);
+    formatted = run.formatBodies(event, run.formatOptions);
   } catch (err) {
-    log.error('unusable event', { status: 'error', error: err.message });
+    log.error('unusable event', { status: 'error', path: err.path, error: err.message });
     throw new DeliveryError(`sgnotify: unusable event, nothing sent: ${err.message}`, { messages: 0, delivered: 0, failed: 0, badRecords: 1 });
   }
   logSkipped(formatted, log);
   const outcomes = await sendAll(formatted.messages, run, { facts: run.app?.factsOf(event) });
   await run.app?.finish(run);
-  for (const e of formatted.errors) log.error('unusable record', { status: 'error', index: e.index, error: e.message });
+  for (const e of formatted.errors) log.error('unusable record', { status: 'error', index: e.index, path: e.path, error: e.message });
 
   const failed = outcomes.filter((o) => o.status === 'failed');
   const counts = {
@@ -98,7 +105,7 @@ async function handleEvent(event, run) {
   if (failed.length || formatted.errors.length) {
     const parts = [];
     if (failed.length) parts.push(`${failed.length} of ${counts.messages} Slack message(s) not delivered (${distinct(failed.map((o) => o.reason))})`);
-    if (formatted.errors.length) parts.push(`${formatted.errors.length} unusable record(s) (${distinct(formatted.errors.map((e) => (e.message.startsWith('Records[') ? e.message : `Records[${e.index}]: ${e.message}`)))})`);
+    if (formatted.errors.length) parts.push(`${formatted.errors.length} unusable record(s) (${distinct(formatted.errors.map((e) => e.message))})`);
     throw new DeliveryError(`sgnotify: ${parts.join('; ')}`, counts);
   }
   return counts;
@@ -113,14 +120,15 @@ async function handleSqs(event, run) {
     const messageId = record.messageId;
     let formatted;
     try {
-      formatted = run.formatEvent({ Records: [record] }, run.config.formatOptions);
+      // Formatted alone, the record is Records[0]: its errors are moved to its place in the batch.
+      formatted = run.formatBodies({ Records: [record] }, run.formatOptions);
+      formatted.errors = formatted.errors.map((e) => inBatch(e, index));
     } catch (err) {
-      formatted = { messages: [], skipped: [], errors: [{ index: 0, message: err.message }] };
+      formatted = { messages: [], skipped: [], errors: [inBatch({ path: err.path ?? '', message: err.message }, index)] };
     }
     logSkipped(formatted, log, { index, messageId });
     const outcomes = await sendAll(formatted.messages, run, { index, messageId, facts: run.app?.factsOf({ Records: [record] }) });
-    // Each record was formatted alone, as Records[0]: say which record of the batch it really is.
-    for (const e of formatted.errors) log.error('unusable record', { status: 'error', index, messageId, error: e.message.replace(/^Records\[0\]/, `Records[${index}]`) });
+    for (const e of formatted.errors) log.error('unusable record', { status: 'error', index, messageId, path: e.path, error: e.message });
 
     counts.messages += formatted.messages.length;
     counts.delivered += outcomes.filter((o) => o.status === 'delivered').length;
@@ -140,6 +148,18 @@ async function handleSqs(event, run) {
   await run.app?.finish(run);
   log.info('invocation done', { counts, batchItemFailures: batchItemFailures.map((f) => f.itemIdentifier) });
   return { batchItemFailures };
+}
+
+/**
+ * A core error of a record formatted alone as `{Records: [record]}`, placed at Records[index] of
+ * the batch. The core's message starts with its path, so the path is swapped, not re-parsed.
+ */
+function inBatch(e, index) {
+  const alone = 'Records[0]';
+  if (!e.path.startsWith(alone)) return { index, path: e.path, message: e.message };
+  const path = `Records[${index}]${e.path.slice(alone.length)}`;
+  const message = e.message.startsWith(e.path) ? path + e.message.slice(e.path.length) : e.message;
+  return { index, path, message };
 }
 
 let sqsClient;
@@ -185,7 +205,7 @@ async function sendAll(messages, run, where) {
       ...(where.messageId !== undefined ? { messageId: where.messageId, index: where.index } : { index: m.index }),
     };
     if (run.config.dryRun) {
-      run.log.info('dry run: message not sent', { ...about, status: 'dry-run', attempts: 0, ms: 0, payload: m.payload });
+      run.log.info('dry run: message not sent', { ...about, status: 'dry-run', attempts: 0, ms: 0, payload: JSON.parse(m.body) });
       outcomes.push({ status: 'dry-run' });
       continue;
     }
@@ -239,8 +259,8 @@ async function sendOne(m, key, run, facts) {
     claimed = c === 'claimed';
   }
   // App mode posts into the burst's thread and does its own fallback (Slack answers 200 ok:false).
-  let o = run.app ? await run.app.send(m, key, run, facts) : await post(m.payload, destination, run, true);
-  if (!run.app && o.status === 'failed' && o.permanent && isRevokedWebhook(o)) o = await retryWithRotatedWebhook(o, m.payload, destination, run);
+  let o = run.app ? await run.app.send(m, key, run, facts) : await post(m.body, destination, run, true);
+  if (!run.app && o.status === 'failed' && o.permanent && isRevokedWebhook(o)) o = await retryWithRotatedWebhook(o, m.body, destination, run);
   if (!run.app && o.status === 'failed' && o.permanent && o.httpStatus === 400) o = await postFallback(o, m, destination, run);
   if (claimed) {
     if (o.status === 'delivered' || o.status === 'fallback') {
@@ -274,6 +294,7 @@ export function pacedHooks(run, destination, first) {
   };
 }
 
+// `payload`: the core's JSON text, or an object (the plain-text fallback).
 function post(payload, destination, run, first) {
   return deliver(payload, { ...run.deliveryOptions, url: run.urls.get(destination), ...pacedHooks(run, destination, first) });
 }
@@ -282,7 +303,7 @@ function post(payload, destination, run, first) {
 // now holds another URL, retry this message once with it (issue 10).
 const isRevokedWebhook = (o) => o.httpStatus === 410 || (o.httpStatus === 404 && /no_service/.test(o.response ?? '')) || (o.httpStatus === 403 && /invalid_token/.test(o.response ?? ''));
 
-async function retryWithRotatedWebhook(o, payload, destination, run) {
+async function retryWithRotatedWebhook(o, body, destination, run) {
   let fresh;
   try {
     fresh = await run.resolveWebhook(run.deadline - Date.now(), { force: true, destination });
@@ -294,7 +315,7 @@ async function retryWithRotatedWebhook(o, payload, destination, run) {
   if (!fresh || String(fresh) === String(current)) return o;
   run.urls.set(destination, fresh);
   run.log.info('webhook replaced at its source: retrying once with the new one', { destination, httpStatus: o.httpStatus });
-  const again = await post(payload, destination, run, false);
+  const again = await post(body, destination, run, false);
   return { ...again, attempts: o.attempts + again.attempts, ms: o.ms + again.ms, retries: [...o.retries, ...again.retries], rotated: true };
 }
 
@@ -309,15 +330,18 @@ async function postFallback(o, m, destination, run) {
 
 const escapeSlack = (text) => String(text).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
-/** The plain-text stand-in for a payload Slack rejected: the change, the event id, the CloudTrail link. */
+/**
+ * The plain-text stand-in for a payload Slack rejected: the change, the event id, the CloudTrail link.
+ * `m` is a message of formatBodies; its body is parsed only here, on this rare path.
+ */
 export function fallbackPayload(m) {
-  const link = JSON.stringify(m.payload).match(/https:\/\/[^\s"|<>]*\/cloudtrailv2\/[^\s"|<>]*/)?.[0];
+  const link = m.body.match(/https:\/\/[^\s"|<>]*\/cloudtrailv2\/[^\s"|<>]*/)?.[0];
   const lines = [
     `${escapeSlack(m.summary)}`,
     `Event ${escapeSlack(m.eventId ?? 'unknown')} (${escapeSlack(m.eventName ?? 'unknown')}, ${escapeSlack(m.severity ?? 'unknown')})${link ? ` · <${link}|Open in CloudTrail>` : ''}`,
     '_Slack rejected the formatted message for this change; this is its plain-text form._',
   ];
-  const p = m.payload ?? {};
+  const p = JSON.parse(m.body);
   return {
     text: lines.join('\n'),
     ...(p.channel ? { channel: p.channel } : {}),

@@ -88,7 +88,7 @@ function describeError(err, timeoutMs) {
  * @param {(waitMs: number) => void} [o.onRateLimited] told of every rate-limit answer and the wait chosen
  * @returns {{ postMessage: (body: object, opts?: { deadline?: number }) => Promise<Outcome>,
  *   update: (body: object, opts?: { deadline?: number }) => Promise<Outcome>,
- *   call: (method: string, body: object, opts?: { deadline?: number, beforeAttempt?, onRateLimited? }) => Promise<Outcome>,
+ *   call: (method: string, body: string | object, opts?: { deadline?: number, beforeAttempt?, onRateLimited? }) => Promise<Outcome>,
  *   redact: (s: string) => string }}
  * Outcome: { status: "delivered"|"failed", method, attempts, ms, retries, httpStatus?, error?, reason?,
  *   permanent?, ts?, channel?, warnings? }; `error` is Slack's code (invalid_auth, ...).
@@ -102,7 +102,8 @@ export function createSlackApi({ token, url = DEFAULT_API_URL, fetch = globalThi
   // Per call, the pacing hooks may be given again (a pacer that knows which message is starting).
   async function call(method, body, { deadline = Infinity, beforeAttempt: paceHook = beforeAttempt, onRateLimited: limitHook = onRateLimited } = {}) {
     const target = new URL(`${base.pathname.replace(/\/+$/, '')}/${method}`, base);
-    const text = JSON.stringify(body);
+    // A string is JSON text already (a body spliced from the core's output): posted as is.
+    const text = typeof body === 'string' ? body : JSON.stringify(body);
     const started = Date.now();
     const retries = [];
     let attempts = 0; // requests sent

@@ -13,7 +13,7 @@
 
 import { readdirSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { formatEvent } from 'sgnotify';
+import { formatBodies } from 'sgnotify';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { startMockSlack } from '../mock-slack.mjs';
@@ -142,11 +142,11 @@ async function main() {
 
     // 1. The burst through the queue, one payload rejected for good.
     const burst = makeEvents(EVENTS, 'burst');
-    const burstMessages = burst.flatMap((e) => formatEvent(e).messages);
+    const burstMessages = burst.flatMap((e) => formatBodies(e).messages);
     const rejected = burstMessages[7];
-    const rejectedRaw = JSON.stringify(rejected.payload);
+    const rejectedRaw = rejected.body;
     slack.setResponder((req) => (req.raw === rejectedRaw ? { status: 400, body: 'invalid_blocks' } : { status: 200 }));
-    const expected = burstMessages.map((m) => JSON.stringify(m === rejected ? fallbackPayload(m) : m.payload));
+    const expected = burstMessages.map((m) => (m === rejected ? JSON.stringify(fallbackPayload(m)) : m.body));
     const queueHandler = await newInstance({ ...env, SLACK_MAX_PER_SECOND: String(RATE) });
     await send(burst);
     let t = Date.now();
@@ -183,7 +183,7 @@ async function main() {
       }
       directDlq += 1;
     }));
-    const directExpected = direct.flatMap((e) => formatEvent(e).messages.map((m) => JSON.stringify(m.payload)));
+    const directExpected = direct.flatMap((e) => formatBodies(e).messages.map((m) => m.body));
     rows.push({ scenario: `${DIRECT_EVENTS} direct invocations at once, Slack ${DIRECT_RATE}/s, ${DIRECT_TIMEOUT_MS / 1000} s timeout, 2 async retries`, events: DIRECT_EVENTS, ...tally(directExpected, slack, DIRECT_RATE), dlq: directDlq, invocations: directInvocations, failedRecords: directFailures, wallMs: Date.now() - t });
   } finally {
     await slack.close();

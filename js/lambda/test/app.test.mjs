@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CreateTableCommand, DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { formatEvent, threadSummary } from 'sgnotify';
+import { formatBodies, formatEvent, threadSummary } from 'sgnotify';
 import { MOCK_BOT_TOKEN, MOCK_CHANNEL, startMockSlackApi } from '../mock-slack-api.mjs';
 import { fixture, sqsEvent, toEventBridge } from '../fixtures.mjs';
 import { invokeInChild, outcomeLines } from './helpers/child.mjs';
@@ -107,6 +107,19 @@ describe('Slack app mode (mock Web API, moto DynamoDB)', () => {
     assert.match(role.parent.text, /^🚨 \[CRITICAL\] Security group changes by wwalpha@gmail.com_SwitchRole\/wwalpha@gmail.com · 999999999999 · Changes: 4$/);
   });
 
+  test('a reply is the core\'s body with chat.postMessage\'s arguments spliced in front, each key once (SLACK_USERNAME kept)', async () => {
+    const table = await fresh();
+    const r = await run(table, [ROLE_OPEN], { SLACK_USERNAME: 'sgnotify-bot' });
+    assert.equal(r.results[0].result.delivered, 2, JSON.stringify(r.results));
+    const [{ parent }] = slack.threads();
+    const replies = slack.requests.filter((q) => q.method === 'chat.postMessage' && q.body.thread_ts);
+    // Formatted as the handler does in app mode: the channel is an argument, not an option.
+    const bodies = formatBodies(ROLE_OPEN, { username: 'sgnotify-bot' }).messages.map((m) => m.body);
+    const head = `{"channel":${JSON.stringify(MOCK_CHANNEL)},"unfurl_links":false,"unfurl_media":false,"thread_ts":${JSON.stringify(parent.ts)},"reply_broadcast":true,`;
+    assert.deepEqual(replies.map((q) => q.raw), bodies.map((b) => head + b.slice(1)));
+    assert.ok(replies.every((q) => q.body.username === 'sgnotify-bot' && q.body.attachments.length === 1));
+  });
+
   test('the default window (10 minutes): a change the day before is a thread of its own', async () => {
     const table = await fresh();
     await run(table, [CREATE, EGRESS_ADD]);
@@ -157,6 +170,7 @@ describe('Slack app mode (mock Web API, moto DynamoDB)', () => {
     assert.equal(thread.replies.length, 2);
     for (const reply of thread.replies) {
       assert.equal(reply.attachments, undefined);
+      assert.equal(reply.channel, MOCK_CHANNEL);
       assert.match(reply.text, new RegExp(`Event ${ROLE_OPEN.detail.eventID} \\(AuthorizeSecurityGroupIngress, critical\\)`));
       assert.equal(reply.reply_broadcast, true);
     }

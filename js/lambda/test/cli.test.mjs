@@ -8,7 +8,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { formatEvent } from 'sgnotify';
+import { formatBodies, formatEvent } from 'sgnotify';
 import { startMockSlack } from '../mock-slack.mjs';
 import { sqsEvent, toEventBridge } from '../fixtures.mjs';
 import { assertNoWebhookSecret } from './helpers/child.mjs';
@@ -130,10 +130,11 @@ describe('sgnotify send', () => {
   after(() => slack.close());
   beforeEach(() => slack.reset());
 
-  test('posts every payload in order to $SLACK_WEBHOOK_URL', async () => {
-    const r = await cli(['send', MYSQL], { env: { SLACK_WEBHOOK_URL: slack.url, SLACK_WEBHOOK_ALLOWED_HOSTS: new URL(slack.url).host } });
+  test('posts every payload in order to $SLACK_WEBHOOK_URL, as the core\'s JSON text byte for byte', async () => {
+    const r = await cli(['send', MYSQL, '--username', 'sgnotify'], { env: { SLACK_WEBHOOK_URL: slack.url, SLACK_WEBHOOK_ALLOWED_HOSTS: new URL(slack.url).host } });
     assert.equal(r.code, 0, r.stderr);
-    assert.deepEqual(slack.payloads, formatEvent(mysqlEvent()).messages.map((m) => m.payload));
+    assert.deepEqual(slack.requests.map((q) => q.raw), formatBodies(mysqlEvent(), { username: 'sgnotify' }).messages.map((m) => m.body));
+    assert.deepEqual(slack.payloads, formatEvent(mysqlEvent(), { username: 'sgnotify' }).messages.map((m) => m.payload));
     assert.match(r.stderr, /sent 1\/2 \[critical\]/);
     assert.match(r.stderr, /2 of 2 message\(s\) delivered/);
     assertNoWebhookSecret(r.stdout + r.stderr, slack.url);

@@ -27,6 +27,15 @@ describe('deliver', () => {
     assert.ok(slack.connections - before <= 2, `keep-alive: ${slack.connections - before} connections for six posts`);
   });
 
+  test('a string payload (formatBodies\' body) is posted byte for byte; an object as JSON.stringify gives it', async () => {
+    // Text JSON.stringify would not give back: spaces, key order and an escaped slash.
+    const body = '{ "text": "a\\/b",\n  "attachments": [] }';
+    const outcomes = await deliverAll([body, { text: 'a/b' }], { ...FAST, url: slack.url });
+    assert.deepEqual(outcomes.map((o) => o.status), ['delivered', 'delivered']);
+    assert.deepEqual(slack.requests.map((r) => r.raw), [body, '{"text":"a/b"}']);
+    assert.equal(slack.requests[0].headers['content-type'], 'application/json');
+  });
+
   test('429: waits Retry-After, then succeeds', async () => {
     slack.setResponder((_, i) => (i === 0 ? { status: 429, body: 'rate_limited', headers: { 'retry-after': '1' } } : { status: 200 }));
     const o = await deliver({ text: 'x' }, { ...FAST, url: slack.url });

@@ -5,7 +5,7 @@
 
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatEvent } from 'sgnotify';
+import { formatBodies, formatEvent } from 'sgnotify';
 import { CreateTableCommand, DeleteItemCommand, DynamoDBClient, GetItemCommand, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { startMockSlack, MOCK_WEBHOOK_PATH } from '../mock-slack.mjs';
 import { fixture, lambdaContext, snsEvent, sqsEvent, toEventBridge } from '../fixtures.mjs';
@@ -28,12 +28,12 @@ function captureLog() {
 
 const FAST = { DELIVERY_RETRY_BASE_MS: '20', DELIVERY_MAX_ATTEMPTS: '3', DELIVERY_SAFETY_MARGIN_MS: '300' };
 
-function makeHandler(env, { resolveWebhook, stateStore, format = formatEvent } = {}) {
+function makeHandler(env, { resolveWebhook, stateStore, format = formatBodies } = {}) {
   // The mock Slack is plain http on 127.0.0.1: allowed only when named, as a user would name it.
   const allowed = env.SLACK_WEBHOOK_URL ? { SLACK_WEBHOOK_ALLOWED_HOSTS: new URL(env.SLACK_WEBHOOK_URL).host } : {};
   const config = readConfig({ ...FAST, ...allowed, ...env }, { formatEvent });
   const { lines, log } = captureLog();
-  const handler = createHandler(config, { formatEvent: format, resolveWebhook: resolveWebhook ?? (async () => config.webhook?.url), log, stateStore });
+  const handler = createHandler(config, { formatBodies: format, resolveWebhook: resolveWebhook ?? (async () => config.webhook?.url), log, stateStore });
   return { handler, lines, config };
 }
 
@@ -217,10 +217,10 @@ describe('delivery at scale', () => {
   test('a payload Slack rejects for good: one plain-text fallback, counted as handled, never re-posted', async () => {
     const { handler, lines } = makeHandler({ SLACK_WEBHOOK_URL: slack.url, SLACK_MAX_PER_SECOND: '50', STATE_TABLE: TABLE });
     const event = sqsEvent([TWO]);
-    const messages = formatEvent(event).messages;
-    slack.setResponder((req) => (req.body.attachments && req.body.text === messages[0].payload.text ? { status: 400, body: 'invalid_blocks' } : { status: 200 }));
+    const messages = formatBodies(event).messages;
+    slack.setResponder((req) => (req.raw === messages[0].body ? { status: 400, body: 'invalid_blocks' } : { status: 200 }));
     assert.deepEqual(await handler(event, lambdaContext(10_000)), { batchItemFailures: [] });
-    assert.deepEqual(slack.delivered.map((r) => r.body), [fallbackPayload(messages[0]), messages[1].payload]);
+    assert.deepEqual(slack.delivered.map((r) => r.body), [fallbackPayload(messages[0]), JSON.parse(messages[1].body)]);
     const text = slack.delivered[0].body.text;
     assert.ok(text.includes(messages[0].summary) && text.includes(messages[0].eventId));
     assert.match(text, /<https:\/\/ap-northeast-1\.console\.aws\.amazon\.com\/cloudtrailv2\/home\?region=ap-northeast-1#\/events\/aed42258-dc7f-45f2-b4b4-27bbe3349bec\|Open in CloudTrail>/);
@@ -231,9 +231,18 @@ describe('delivery at scale', () => {
   });
 
   test('the fallback escapes Slack control characters in the change it names', () => {
-    const f = fallbackPayload({ summary: 'group <!channel> & <http://evil|x>', eventId: 'e-1', eventName: 'X', severity: 'info', payload: { channel: '#c' } });
+    const f = fallbackPayload({ summary: 'group <!channel> & <http://evil|x>', eventId: 'e-1', eventName: 'X', severity: 'info', body: '{"text":"x","channel":"#c","username":"u"}' });
     assert.equal(f.text.split('\n')[0], 'group &lt;!channel&gt; &amp; &lt;http://evil|x&gt;');
-    assert.equal(f.channel, '#c');
+    assert.deepEqual([f.channel, f.username, f.icon_emoji], ['#c', 'u', undefined], 'the overrides of the rejected payload are kept');
+  });
+
+  test('webhook mode posts each body of formatBodies byte for byte, the SLACK_CHANNEL / SLACK_USERNAME overrides in it', async () => {
+    const { handler, config } = makeHandler({ SLACK_WEBHOOK_URL: slack.url, SLACK_MAX_PER_SECOND: '50', SLACK_CHANNEL: '#sec-alerts', SLACK_USERNAME: 'sgnotify' });
+    const event = toEventBridge(TWO);
+    assert.equal((await handler(event, lambdaContext(10_000))).delivered, 2);
+    assert.deepEqual(slack.requests.map((r) => r.raw), formatBodies(event, config.formatOptions).messages.map((m) => m.body));
+    assert.deepEqual(slack.requests.map((r) => r.body), formatEvent(event, config.formatOptions).messages.map((m) => m.payload), 'the same payloads as formatEvent gives');
+    assert.deepEqual(slack.requests.map((r) => [r.body.channel, r.body.username]), [['#sec-alerts', 'sgnotify'], ['#sec-alerts', 'sgnotify']]);
   });
 
   test('webhook rotation: 404 no_service re-reads the webhook (force) and retries once with a new URL', async () => {
@@ -270,7 +279,7 @@ describe('delivery at scale', () => {
       // to "ops" (by event id: the handler formats each SQS record alone).
       const ops = new Set(ONE.filter((_, i) => i % 2).map((e) => e.eventID ?? e.detail?.eventID));
       const format = (e, opts) => {
-        const r = formatEvent(e, opts);
+        const r = formatBodies(e, opts);
         for (const m of r.messages) m.destination = ops.has(m.eventId) ? 'ops' : 'default';
         return r;
       };
@@ -280,7 +289,7 @@ describe('delivery at scale', () => {
       assert.deepEqual(await handler(event, lambdaContext(10_000)), { batchItemFailures: [] });
       assert.ok(Date.now() - started < 900, `${Date.now() - started} ms: two posts to each webhook fit in each one's burst, no waiting on the other`);
       assert.deepEqual(calls, [undefined, { destination: 'ops' }]);
-      const texts = format(event).messages.map((m) => [m.destination, m.payload.text]);
+      const texts = format(event).messages.map((m) => [m.destination, JSON.parse(m.body).text]);
       assert.deepEqual(slack.delivered.map((r) => r.body.text), texts.filter(([d]) => d === 'default').map(([, t]) => t));
       assert.deepEqual(other.delivered.map((r) => r.body.text), texts.filter(([d]) => d === 'ops').map(([, t]) => t));
     } finally {
@@ -301,8 +310,11 @@ describe('delivery at scale', () => {
       assert.equal(slack.payloads.length, formatEvent(toEventBridge(good)).messages.length);
       const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, MessageAttributeNames: ['All'] }));
       assert.deepEqual(Messages.map((m) => m.Body), [event.Records[1].body]);
-      assert.match(Messages[0].MessageAttributes['sgnotify-error'].StringValue, /detail/);
+      assert.match(Messages[0].MessageAttributes['sgnotify-error'].StringValue, /^Records\[1\]\.body\.detail: /, 'the record\'s place in the batch, not Records[0]');
       assert.ok(lines.some((l) => l.status === 'parked' && l.messageId === event.Records[1].messageId));
+      const bad = lines.find((l) => l.message === 'unusable record');
+      assert.deepEqual([bad.index, bad.path], [1, 'Records[1].body.detail']);
+      assert.ok(bad.error.startsWith('Records[1].body.detail: '), bad.error);
     }
     // A DLQ that cannot be reached: the record comes back through the queue, as before.
     const { handler } = makeHandler({ SLACK_WEBHOOK_URL: slack.url, DEAD_LETTER_QUEUE_URL: 'http://127.0.0.1:9/111122223333/gone' });

@@ -154,7 +154,20 @@ describe('handler', () => {
     assert.equal(slack.requests.length, formatEvent(sqsEvent([MYSQL_WORLD])).messages.length + formatEvent(sqsEvent([EGRESS])).messages.length);
     const bad = r.logs.find((l) => l.message === 'unusable record');
     assert.equal(bad.messageId, event.Records[1].messageId);
+    assert.deepEqual([bad.index, bad.path], [1, 'Records[1].body'], 'the place in the batch, as its own field');
     assert.match(bad.error, /^Records\[1\]\.body: /);
+  });
+
+  test('an EventBridge event the core cannot read: nothing posted, the error and its path logged', async () => {
+    // The real event with requestParameters of the wrong type (a number).
+    const real = toEventBridge(EGRESS);
+    const r = await run([{ ...real, detail: { ...real.detail, requestParameters: 5 } }]);
+    checkNoSecret(r);
+    assert.equal(slack.requests.length, 0);
+    assert.equal(r.results[0].error.name, 'DeliveryError');
+    const line = r.logs.find((l) => l.message === 'unusable event');
+    assert.deepEqual([line.level, line.path], ['ERROR', 'detail.requestParameters']);
+    assert.match(line.error, /^detail\.requestParameters: expected an object/);
   });
 
   test('malformed SNS message: a clear error, nothing posted', async () => {
@@ -173,6 +186,8 @@ describe('handler', () => {
     const n = formatEvent(toEventBridge(EGRESS)).messages.length;
     assert.equal(slack.requests.length, n);
     assert.match(r.results[0].error.message, /1 unusable record\(s\) \(Records\[1\]\.Sns\.Message: /);
+    const bad = r.logs.find((l) => l.message === 'unusable record');
+    assert.deepEqual([bad.index, bad.path], [1, 'Records[1].Sns.Message']);
   });
 
   test('an event that is not a security group change: skipped, nothing posted, not an error', async () => {
