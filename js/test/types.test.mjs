@@ -161,7 +161,9 @@ test('errors[] items and thrown errors carry a path; bodies are the payloads as 
   for (const { text } of inputs) {
     const objects = formatEvent(text, RICH);
     const bodies = formatBodies(text, RICH);
-    assert.deepEqual(bodies.messages.map((m) => m.body), objects.messages.map((m) => JSON.stringify(m.payload)));
+    // The body is the payload as JSON text, written as ASCII (every other character escaped).
+    assert.deepEqual(bodies.messages.map((m) => JSON.parse(m.body)), objects.messages.map((m) => m.payload));
+    for (const m of bodies.messages) assert.match(m.body, /^[\x20-\x7e]*$/);
     assert.deepEqual(bodies.messages.map(({ body, ...rest }) => rest), objects.messages.map(({ payload, ...rest }) => rest));
   }
 });
