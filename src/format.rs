@@ -102,7 +102,7 @@ fn format_record(env: &Envelope, cfg: &Config, out: &mut Formatted) -> Result<()
                 let unreadable: Vec<Unreadable> =
                     env.unreadable.iter().chain(&rec.unreadable).chain(&t.unreadable).cloned().collect();
                 let event = slack::Event::new(&rec, None, env.owner.as_deref(), cfg, &unreadable);
-                push(out, env.index, &event, t.render(&event));
+                push(out, env.index, &event, t.render(&event, risk::tamper_severity(rec.failed())));
                 return Ok(());
             }
             Verdict::NotOurs(reason) => {

@@ -173,6 +173,17 @@ pub fn rate(changes: &Changes, root: bool, failed: bool, ex: &Exposure) -> Vec<S
     }
 }
 
+/// A tamper alert (CloudTrail stopped, sgnotify's rule disabled...) is critical: every later
+/// change may go unreported. A call that failed changed nothing and, like a failed rule change,
+/// is at most a warning (still worth a look: someone tried).
+pub fn tamper_severity(failed: bool) -> Severity {
+    if failed {
+        Severity::Warning
+    } else {
+        Severity::Critical
+    }
+}
+
 /// Severity of a whole event's change.
 pub fn event_severity(changes: &Changes, root: bool, failed: bool, ex: &Exposure) -> Severity {
     let base = match changes {

@@ -196,12 +196,10 @@ impl Tamper {
         })
     }
 
-    /// The alert. Critical; a call that failed changed nothing and, like a failed rule change,
-    /// is at most a warning (still worth a look: someone tried).
-    pub fn render(&self, event: &Event) -> Rendered {
+    /// The alert, with the severity the pipeline rated (`risk::tamper_severity`).
+    pub fn render(&self, event: &Event, severity: Severity) -> Rendered {
         let l = event.l();
         let rec = event.rec;
-        let severity = if rec.failed() { Severity::Warning } else { Severity::Critical };
         let shown_name = self.name.clone().unwrap_or_else(|| event.missing(self.call.name_key()));
         let title = format!("{}: {shown_name}", self.call.title(l));
         let kind = if self.call.is_rule() { l.eventbridge_rule } else { l.trail };
