@@ -3,10 +3,13 @@
 //! checked once per call; every error names its key path (`policy.routes[0].match.severity`).
 
 use crate::accounts::{ou_path, Account};
-use crate::error::{kind_of, shown, Error};
+use crate::config::Obj;
+use crate::error::shown;
 use crate::risk::{Severity, SENSITIVE_PORTS};
-use serde_json::{Map, Value};
+use serde::de::{self, Deserializer, SeqAccess, Unexpected, Visitor};
+use serde::Deserialize;
 use std::collections::BTreeMap;
+use std::fmt;
 use std::net::IpAddr;
 
 /// Where a message goes when no route matches.
@@ -205,196 +208,320 @@ pub fn glob(pattern: &str, text: &str) -> bool {
 
 // ---- reading the option ----
 
-fn err(path: &str, message: impl Into<String>) -> Error {
-    Error::Option { name: path.to_string(), message: message.into() }
+/// The `policy` object as given; [`Policy`] is read through it.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase", expecting = "an object")]
+struct RawPolicy {
+    min_severity: Option<Sev>,
+    mute: Option<Vec<Mute>>,
+    routes: Option<Vec<Route>>,
+    trusted_cidrs: Option<Vec<TrustedCidr>>,
+    sensitive_ports: Option<Obj<SensitivePorts>>,
 }
 
-fn object<'v>(v: &'v Value, path: &str, known: &[&str]) -> Result<&'v Map<String, Value>, Error> {
-    let m = v.as_object().ok_or_else(|| err(path, format!("expected an object, found {}", kind_of(v))))?;
-    if let Some(k) = m.keys().find(|k| !known.contains(&k.as_str())) {
-        return Err(err(&format!("{path}.{}", shown(k)), format!("unknown key (known: {})", known.join(", "))));
-    }
-    Ok(m)
-}
-
-fn list<'v>(v: &'v Value, path: &str) -> Result<&'v Vec<Value>, Error> {
-    v.as_array().ok_or_else(|| err(path, format!("expected a list, found {}", kind_of(v))))
-}
-
-fn nonempty_string(v: &Value, path: &str) -> Result<String, Error> {
-    match v {
-        Value::String(s) if !s.trim().is_empty() && s.chars().count() <= 512 => Ok(s.trim().to_string()),
-        Value::String(s) if s.trim().is_empty() => Err(err(path, "expected a non-empty string")),
-        Value::String(_) => Err(err(path, "longer than 512 characters")),
-        other => Err(err(path, format!("expected a string, found {}", kind_of(other)))),
-    }
-}
-
-/// `"x"` or `["x", "y"]`.
-fn one_or_many(v: &Value, path: &str) -> Result<Vec<String>, Error> {
-    match v {
-        Value::Array(items) if !items.is_empty() => {
-            items.iter().enumerate().map(|(i, s)| nonempty_string(s, &format!("{path}[{i}]"))).collect()
+impl From<RawPolicy> for Policy {
+    fn from(r: RawPolicy) -> Policy {
+        let mut exposure = Exposure::default();
+        let ports = r.sensitive_ports.map(|p| p.0).unwrap_or_default();
+        let removed: Vec<u16> = ports.remove.unwrap_or_default().into_iter().map(|p| p.0).collect();
+        exposure.sensitive_ports.retain(|(q, _)| !removed.contains(q));
+        for Obj(add) in ports.add.unwrap_or_default() {
+            exposure.sensitive_ports.retain(|&(q, _)| q != add.port.0);
+            exposure.sensitive_ports.push((add.port.0, add.name.0));
         }
-        Value::Array(_) => Err(err(path, "expected at least one value")),
-        other => Ok(vec![nonempty_string(other, path)?]),
-    }
-}
-
-fn severity(v: &Value, path: &str) -> Result<Severity, Error> {
-    match v.as_str() {
-        Some("info") => Ok(Severity::Info),
-        Some("warning") => Ok(Severity::Warning),
-        Some("critical") => Ok(Severity::Critical),
-        Some(other) => Err(err(path, format!("unknown severity \"{}\" (use \"info\", \"warning\" or \"critical\")", shown(other)))),
-        None => Err(err(path, format!("expected a severity (string), found {}", kind_of(v)))),
-    }
-}
-
-/// `"critical"` or `["critical", "warning"]`.
-fn severities(v: &Value, path: &str) -> Result<Vec<Severity>, Error> {
-    match v {
-        Value::Array(l) if !l.is_empty() => l.iter().enumerate().map(|(j, s)| severity(s, &format!("{path}[{j}]"))).collect(),
-        Value::Array(_) => Err(err(path, "expected at least one value")),
-        s => Ok(vec![severity(s, path)?]),
-    }
-}
-
-fn tags(v: &Value, path: &str) -> Result<BTreeMap<String, String>, Error> {
-    let m = v.as_object().ok_or_else(|| err(path, format!("expected an object of tag -> value, found {}", kind_of(v))))?;
-    m.iter()
-        .map(|(k, t)| match t {
-            Value::String(s) => Ok((k.clone(), s.clone())),
-            other => Err(err(&format!("{path}[\"{}\"]", shown(k)), format!("expected a string, found {}", kind_of(other)))),
-        })
-        .collect()
-}
-
-/// Reads the scope keys of `m` (the others are the caller's).
-fn scope(m: &Map<String, Value>, path: &str) -> Result<Scope, Error> {
-    let mut s = Scope::default();
-    for (k, v) in m {
-        let here = format!("{path}.{k}");
-        match k.as_str() {
-            "account" => s.account = Some(one_or_many(v, &here)?),
-            "eventName" => s.event_name = Some(one_or_many(v, &here)?),
-            "ou" => s.ou = Some(ou_path(&nonempty_string(v, &here)?)),
-            "tag" => s.tag = tags(v, &here)?,
-            _ => {}
+        exposure.trusted = r.trusted_cidrs.unwrap_or_default().into_iter().map(|c| c.0).collect();
+        Policy {
+            min_severity: r.min_severity.map(|s| s.0),
+            mute: r.mute.unwrap_or_default(),
+            routes: r.routes.unwrap_or_default(),
+            exposure,
         }
     }
-    Ok(s)
+}
+
+/// One `mute` entry as given.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase", expecting = "an object")]
+struct RawMute {
+    principal: Option<Text>,
+    user_agent: Option<Text>,
+    account: Option<OneOrMany<Text>>,
+    ou: Option<Text>,
+    event_name: Option<OneOrMany<Text>>,
+    tag: Option<BTreeMap<String, String>>,
+    severity: Option<OneOrMany<Sev>>,
+}
+
+impl TryFrom<RawMute> for Mute {
+    type Error = &'static str;
+    fn try_from(r: RawMute) -> Result<Mute, Self::Error> {
+        let scope = scope(r.account, r.ou, r.event_name, r.tag);
+        let m = Mute {
+            principal: r.principal.map(|t| t.0),
+            user_agent: r.user_agent.map(|t| t.0),
+            scope,
+            severity: r.severity.map(|l| l.0.into_iter().map(|s| s.0).collect()),
+        };
+        let s = &m.scope;
+        let empty = m.principal.is_none()
+            && m.user_agent.is_none()
+            && m.severity.is_none()
+            && s.account.is_none()
+            && s.ou.is_none()
+            && s.event_name.is_none()
+            && s.tag.is_empty();
+        if empty {
+            return Err("an empty entry would mute everything; name at least one field");
+        }
+        Ok(m)
+    }
+}
+
+fn scope(account: Option<OneOrMany<Text>>, ou: Option<Text>, event_name: Option<OneOrMany<Text>>, tag: Option<BTreeMap<String, String>>) -> Scope {
+    let texts = |l: OneOrMany<Text>| l.0.into_iter().map(|t| t.0).collect();
+    Scope {
+        account: account.map(texts),
+        ou: ou.map(|o| ou_path(&o.0)),
+        event_name: event_name.map(texts),
+        tag: tag.unwrap_or_default(),
+    }
+}
+
+/// One route as given.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, expecting = "an object")]
+struct RawRoute {
+    destination: Text,
+    mention: Option<Mention>,
+    #[serde(rename = "match")]
+    when: Obj<Match>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase", expecting = "an object")]
+struct Match {
+    account: Option<OneOrMany<Text>>,
+    ou: Option<Text>,
+    tag: Option<BTreeMap<String, String>>,
+    severity: Option<OneOrMany<Sev>>,
+    event_name: Option<OneOrMany<Text>>,
+}
+
+impl From<RawRoute> for Route {
+    fn from(r: RawRoute) -> Route {
+        let m = r.when.0;
+        Route {
+            destination: r.destination.0,
+            mention: r.mention.map(|m| m.0),
+            scope: scope(m.account, m.ou, m.event_name, m.tag),
+            severity: m.severity.map(|l| l.0.into_iter().map(|s| s.0).collect()),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Mute {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Mute::try_from(Obj::<RawMute>::deserialize(d)?.0).map_err(de::Error::custom)
+    }
+}
+
+impl<'de> Deserialize<'de> for Route {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Obj::<RawRoute>::deserialize(d).map(|r| Route::from(r.0))
+    }
+}
+
+impl<'de> Deserialize<'de> for Policy {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Obj::<RawPolicy>::deserialize(d).map(|p| Policy::from(p.0))
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields, expecting = "an object")]
+struct SensitivePorts {
+    add: Option<Vec<Obj<AddPort>>>,
+    remove: Option<Vec<DefaultPort>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, expecting = "an object")]
+struct AddPort {
+    port: Port,
+    name: Text,
+}
+
+/// A non-empty string of at most 512 characters, trimmed.
+#[derive(Deserialize)]
+#[serde(try_from = "String")]
+struct Text(String);
+
+impl TryFrom<String> for Text {
+    type Error = &'static str;
+    fn try_from(s: String) -> Result<Text, &'static str> {
+        let t = s.trim();
+        if t.is_empty() {
+            Err("expected a non-empty string")
+        } else if t.chars().count() > 512 {
+            Err("longer than 512 characters")
+        } else {
+            Ok(Text(t.to_string()))
+        }
+    }
+}
+
+/// A severity by name.
+pub(crate) struct Sev(pub Severity);
+
+impl<'de> Deserialize<'de> for Sev {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Sev;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a severity (string)")
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<Sev, E> {
+                match s {
+                    "info" => Ok(Sev(Severity::Info)),
+                    "warning" => Ok(Sev(Severity::Warning)),
+                    "critical" => Ok(Sev(Severity::Critical)),
+                    other => Err(E::custom(format_args!(
+                        "unknown severity \"{}\" (use \"info\", \"warning\" or \"critical\")",
+                        shown(other)
+                    ))),
+                }
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+/// `"x"` or a non-empty `["x", "y"]`.
+struct OneOrMany<T>(Vec<T>);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for OneOrMany<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<T>(std::marker::PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for V<T> {
+            type Value = OneOrMany<T>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string or a list of strings")
+            }
+            fn visit_seq<S: SeqAccess<'de>>(self, mut seq: S) -> Result<OneOrMany<T>, S::Error> {
+                let mut out = Vec::new();
+                while let Some(t) = seq.next_element()? {
+                    out.push(t);
+                }
+                if out.is_empty() {
+                    return Err(de::Error::custom("expected at least one value"));
+                }
+                Ok(OneOrMany(out))
+            }
+            // A single value is read by `T` itself, so it gives T's own message when wrong.
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<OneOrMany<T>, E> {
+                T::deserialize(de::value::StrDeserializer::new(s)).map(|t| OneOrMany(vec![t]))
+            }
+            fn visit_u64<E: de::Error>(self, n: u64) -> Result<OneOrMany<T>, E> {
+                T::deserialize(de::value::U64Deserializer::new(n)).map(|t| OneOrMany(vec![t]))
+            }
+            fn visit_i64<E: de::Error>(self, n: i64) -> Result<OneOrMany<T>, E> {
+                T::deserialize(de::value::I64Deserializer::new(n)).map(|t| OneOrMany(vec![t]))
+            }
+            fn visit_f64<E: de::Error>(self, n: f64) -> Result<OneOrMany<T>, E> {
+                T::deserialize(de::value::F64Deserializer::new(n)).map(|t| OneOrMany(vec![t]))
+            }
+            fn visit_bool<E: de::Error>(self, b: bool) -> Result<OneOrMany<T>, E> {
+                T::deserialize(de::value::BoolDeserializer::new(b)).map(|t| OneOrMany(vec![t]))
+            }
+            fn visit_map<M: de::MapAccess<'de>>(self, m: M) -> Result<OneOrMany<T>, M::Error> {
+                T::deserialize(de::value::MapAccessDeserializer::new(m)).map(|t| OneOrMany(vec![t]))
+            }
+        }
+        d.deserialize_any(V(std::marker::PhantomData))
+    }
 }
 
 /// A mention from options: `<!here>`, `<!channel>`, `<!subteam^ID>` or `<@U…>`, several allowed
 /// when separated by spaces. Nothing else, so a route cannot smuggle links or other markup.
-fn mention(v: &Value, path: &str) -> Result<String, Error> {
-    let s = nonempty_string(v, path)?;
-    let id = |x: &str| !x.is_empty() && x.len() <= 32 && x.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
-    let ok = |t: &str| match t {
-        "<!here>" | "<!channel>" => true,
-        _ => {
-            let inner = t.strip_prefix('<').and_then(|t| t.strip_suffix('>'));
-            inner.and_then(|i| i.strip_prefix("!subteam^")).is_some_and(id)
-                || inner.and_then(|i| i.strip_prefix('@')).is_some_and(|u| u.starts_with(['U', 'W']) && id(u))
+#[derive(Deserialize)]
+#[serde(try_from = "Text")]
+struct Mention(String);
+
+impl TryFrom<Text> for Mention {
+    type Error = String;
+    fn try_from(s: Text) -> Result<Mention, String> {
+        let id = |x: &str| !x.is_empty() && x.len() <= 32 && x.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
+        let ok = |t: &str| match t {
+            "<!here>" | "<!channel>" => true,
+            _ => {
+                let inner = t.strip_prefix('<').and_then(|t| t.strip_suffix('>'));
+                inner.and_then(|i| i.strip_prefix("!subteam^")).is_some_and(id)
+                    || inner.and_then(|i| i.strip_prefix('@')).is_some_and(|u| u.starts_with(['U', 'W']) && id(u))
+            }
+        };
+        let tokens: Vec<&str> = s.0.split_whitespace().collect();
+        match tokens.iter().find(|t| !ok(t)) {
+            Some(bad) => Err(format!("\"{}\" is not a mention (use <!here>, <!channel>, <!subteam^ID> or <@U…>)", shown(bad))),
+            None if tokens.len() > 10 => Err("at most 10 mentions".into()),
+            None => Ok(Mention(tokens.join(" "))),
         }
-    };
-    let tokens: Vec<&str> = s.split_whitespace().collect();
-    match tokens.iter().find(|t| !ok(t)) {
-        Some(bad) => Err(err(path, format!("\"{}\" is not a mention (use <!here>, <!channel>, <!subteam^ID> or <@U…>)", shown(bad)))),
-        None if tokens.len() > 10 => Err(err(path, "at most 10 mentions")),
-        None => Ok(tokens.join(" ")),
     }
 }
 
-fn port(v: &Value, path: &str) -> Result<u16, Error> {
-    v.as_u64()
-        .and_then(|n| u16::try_from(n).ok())
-        .filter(|&n| n > 0)
-        .ok_or_else(|| {
-            let found = if v.is_number() { v.to_string() } else { kind_of(v).to_string() };
-            err(path, format!("expected a port number from 1 to 65535, found {found}"))
-        })
-}
+/// A trusted range: a CIDR narrower than the whole internet.
+#[derive(Deserialize)]
+#[serde(try_from = "Text")]
+struct TrustedCidr(Cidr);
 
-/// The `policy` option; `null` is no policy.
-pub fn parse(v: &Value) -> Result<Policy, Error> {
-    let mut p = Policy::default();
-    if v.is_null() {
-        return Ok(p);
-    }
-    let m = object(v, "policy", &["minSeverity", "mute", "routes", "trustedCidrs", "sensitivePorts"])?;
-    for (key, v) in m {
-        let path = format!("policy.{key}");
-        match key.as_str() {
-            "minSeverity" => p.min_severity = Some(severity(v, &path)?),
-            "mute" => {
-                for (i, e) in list(v, &path)?.iter().enumerate() {
-                    let here = format!("{path}[{i}]");
-                    let m = object(e, &here, &["principal", "userAgent", "account", "ou", "eventName", "tag", "severity"])?;
-                    if m.is_empty() {
-                        return Err(err(&here, "an empty entry would mute everything; name at least one field"));
-                    }
-                    p.mute.push(Mute {
-                        principal: m.get("principal").map(|g| nonempty_string(g, &format!("{here}.principal"))).transpose()?,
-                        user_agent: m.get("userAgent").map(|g| nonempty_string(g, &format!("{here}.userAgent"))).transpose()?,
-                        scope: scope(m, &here)?,
-                        severity: m.get("severity").map(|v| severities(v, &format!("{here}.severity"))).transpose()?,
-                    });
-                }
-            }
-            "routes" => {
-                for (i, e) in list(v, &path)?.iter().enumerate() {
-                    let here = format!("{path}[{i}]");
-                    let r = object(e, &here, &["destination", "mention", "match"])?;
-                    let destination = nonempty_string(r.get("destination").unwrap_or(&Value::Null), &format!("{here}.destination"))?;
-                    let mention = r.get("mention").map(|m| mention(m, &format!("{here}.mention"))).transpose()?;
-                    let at = format!("{here}.match");
-                    let m = object(r.get("match").unwrap_or(&Value::Null), &at, &["account", "ou", "tag", "severity", "eventName"])?;
-                    let severity = m.get("severity").map(|v| severities(v, &format!("{at}.severity"))).transpose()?;
-                    p.routes.push(Route { destination, mention, scope: scope(m, &at)?, severity });
-                }
-            }
-            "trustedCidrs" => {
-                for (i, c) in list(v, &path)?.iter().enumerate() {
-                    let here = format!("{path}[{i}]");
-                    let text = nonempty_string(c, &here)?;
-                    let cidr = Cidr::parse(&text)
-                        .ok_or_else(|| err(&here, format!("\"{}\" is not an IPv4 or IPv6 CIDR", shown(&text))))?;
-                    if cidr.len == 0 {
-                        return Err(err(&here, "trusting the whole internet would hide every exposure"));
-                    }
-                    p.exposure.trusted.push(cidr);
-                }
-            }
-            "sensitivePorts" => {
-                let m = object(v, &path, &["add", "remove"])?;
-                if let Some(r) = m.get("remove") {
-                    for (i, n) in list(r, &format!("{path}.remove"))?.iter().enumerate() {
-                        let here = format!("{path}.remove[{i}]");
-                        let n = port(n, &here)?;
-                        let before = p.exposure.sensitive_ports.len();
-                        p.exposure.sensitive_ports.retain(|&(q, _)| q != n);
-                        if p.exposure.sensitive_ports.len() == before {
-                            return Err(err(&here, format!("port {n} is not a default sensitive port")));
-                        }
-                    }
-                }
-                if let Some(a) = m.get("add") {
-                    for (i, e) in list(a, &format!("{path}.add"))?.iter().enumerate() {
-                        let here = format!("{path}.add[{i}]");
-                        let e = object(e, &here, &["port", "name"])?;
-                        let n = port(e.get("port").unwrap_or(&Value::Null), &format!("{here}.port"))?;
-                        let name = nonempty_string(e.get("name").unwrap_or(&Value::Null), &format!("{here}.name"))?;
-                        p.exposure.sensitive_ports.retain(|&(q, _)| q != n);
-                        p.exposure.sensitive_ports.push((n, name));
-                    }
-                }
-            }
-            _ => {}
+impl TryFrom<Text> for TrustedCidr {
+    type Error = String;
+    fn try_from(t: Text) -> Result<TrustedCidr, String> {
+        match Cidr::parse(&t.0) {
+            None => Err(format!("\"{}\" is not an IPv4 or IPv6 CIDR", shown(&t.0))),
+            Some(c) if c.len == 0 => Err("trusting the whole internet would hide every exposure".into()),
+            Some(c) => Ok(TrustedCidr(c)),
         }
     }
-    Ok(p)
+}
+
+/// A port number from 1 to 65535.
+struct Port(u16);
+
+impl<'de> Deserialize<'de> for Port {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Port;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a port number from 1 to 65535")
+            }
+            fn visit_u64<E: de::Error>(self, n: u64) -> Result<Port, E> {
+                u16::try_from(n).ok().filter(|&p| p > 0).map(Port).ok_or_else(|| E::invalid_value(Unexpected::Unsigned(n), &self))
+            }
+            fn visit_i64<E: de::Error>(self, n: i64) -> Result<Port, E> {
+                u64::try_from(n).map_err(|_| E::invalid_value(Unexpected::Signed(n), &self)).and_then(|n| self.visit_u64(n))
+            }
+            fn visit_f64<E: de::Error>(self, f: f64) -> Result<Port, E> {
+                Err(E::invalid_value(Unexpected::Float(f), &self))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// A port of the default sensitive set (what `sensitivePorts.remove` may name).
+struct DefaultPort(u16);
+
+impl<'de> Deserialize<'de> for DefaultPort {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let Port(n) = Port::deserialize(d)?;
+        if SENSITIVE_PORTS.iter().any(|&(p, _)| p == n) {
+            Ok(DefaultPort(n))
+        } else {
+            Err(de::Error::custom(format_args!("port {n} is not a default sensitive port")))
+        }
+    }
 }
 
 #[cfg(test)]
