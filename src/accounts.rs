@@ -45,7 +45,7 @@ struct Entry(Account);
 
 /// The object form of an entry.
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields, expecting = "an object")]
+#[serde(deny_unknown_fields)]
 struct Described {
     name: String,
     ou: Option<String>,

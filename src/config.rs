@@ -51,7 +51,7 @@ impl Default for Config {
 
 /// The options object as given: every key optional (`null` = the default), nothing else allowed.
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase", expecting = "an object")]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct Options {
     accounts: Option<Accounts>,
     policy: Option<Policy>,

@@ -210,7 +210,7 @@ pub fn glob(pattern: &str, text: &str) -> bool {
 
 /// The `policy` object as given; [`Policy`] is read through it.
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase", expecting = "an object")]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct RawPolicy {
     min_severity: Option<Sev>,
     mute: Option<Vec<Mute>>,
@@ -241,7 +241,7 @@ impl From<RawPolicy> for Policy {
 
 /// One `mute` entry as given.
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase", expecting = "an object")]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct RawMute {
     principal: Option<Text>,
     user_agent: Option<Text>,
@@ -289,7 +289,7 @@ fn scope(account: Option<OneOrMany<Text>>, ou: Option<Text>, event_name: Option<
 
 /// One route as given.
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields, expecting = "an object")]
+#[serde(deny_unknown_fields)]
 struct RawRoute {
     destination: Text,
     mention: Option<Mention>,
@@ -298,7 +298,7 @@ struct RawRoute {
 }
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase", expecting = "an object")]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct Match {
     account: Option<OneOrMany<Text>>,
     ou: Option<Text>,
@@ -338,14 +338,14 @@ impl<'de> Deserialize<'de> for Policy {
 }
 
 #[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields, expecting = "an object")]
+#[serde(deny_unknown_fields)]
 struct SensitivePorts {
     add: Option<Vec<Obj<AddPort>>>,
     remove: Option<Vec<DefaultPort>>,
 }
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields, expecting = "an object")]
+#[serde(deny_unknown_fields)]
 struct AddPort {
     port: Port,
     name: Text,

@@ -119,7 +119,7 @@ pub struct Burst {
 
 /// A burst as the caller hands it over (camelCase keys; unknown keys are errors).
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase", expecting = "an object")]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct RawBurst {
     account: Option<String>,
     principal: String,

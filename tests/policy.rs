@@ -335,3 +335,30 @@ fn an_unknown_key_at_any_level_names_its_full_path() {
         assert_eq!(error(MYSQL, options.clone()), want, "{options}");
     }
 }
+
+/// The error examples in src/README.md ("Reading options"), each produced by a real bad option
+/// (or burst) on a real fixture, so the README cannot drift from what the core says.
+#[test]
+fn the_readme_error_examples_are_what_the_core_says() {
+    let readme = std::fs::read_to_string(format!("{}/src/README.md", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    let section = readme.split("## Reading options: what is rejected and how errors read").nth(1).expect("the section");
+    let block = section.split("```\n").nth(1).expect("the examples");
+    let documented: Vec<&str> = block.lines().collect();
+    let route = |m: Value| json!({"destination": "a", "match": m});
+    let produced: Vec<String> = [
+        json!({"timeZone": "UTC"}),
+        json!({"policy": {"routes": [route(json!({})), route(json!({"severity": "loud"}))]}}),
+        json!({"policy": {"routes": [route(json!({"principal": "x"}))]}}),
+        json!({"policy": {"routes": [{"match": {}}]}}),
+        json!({"policy": {"mute": [{"eventName": ["A", 1]}]}}),
+        json!({"policy": {"sensitivePorts": {"add": [{"port": 70000, "name": "x"}]}}}),
+        json!({"accounts": {"111122223333": {"name": "a", "tags": {"env": 1}}}}),
+        json!({"maxMessagesPerEvent": 0}),
+        json!([]),
+    ]
+    .into_iter()
+    .map(|o| error(MYSQL, o))
+    .chain([sgnotify::thread_summary(&json!({"principal": "a", "changes": -1}), &Value::Null).unwrap_err().to_string()])
+    .collect();
+    assert_eq!(documented, produced);
+}
