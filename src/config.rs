@@ -1,6 +1,6 @@
 //! Options: read once per call from JSON with a derived `Deserialize` that rejects unknown keys,
 //! validated into [`Config`]. Every error names its key path (`options.policy.routes[1].match`)
-//! and says what is wrong in the project's words ([`read_value`], [`read_str`]).
+//! and says what is wrong in the project's words ([`read_str`]).
 
 use crate::accounts::{Account, Accounts};
 use crate::color::ColorScheme;
@@ -11,7 +11,6 @@ use chrono_tz::Tz;
 use serde::de::{self, Deserializer, Unexpected, Visitor};
 use serde::Deserialize;
 use serde_json::Value;
-use serde_path_to_error::Segment;
 use std::collections::HashMap;
 use std::fmt;
 
@@ -65,42 +64,34 @@ struct Options {
 }
 
 /// An IANA time zone name, e.g. `Asia/Seoul`.
-#[derive(Deserialize)]
-#[serde(try_from = "String")]
 struct TimeZone(Tz);
 
-impl TryFrom<String> for TimeZone {
-    type Error = String;
-    fn try_from(name: String) -> Result<Self, String> {
+impl FromText for TimeZone {
+    fn from_text(name: &str) -> Result<Self, String> {
         name.trim().parse::<Tz>().map(TimeZone).map_err(|_| {
-            format!("unknown time zone \"{}\" (use an IANA name such as \"UTC\" or \"Asia/Seoul\")", shown(&name))
+            format!("unknown time zone \"{}\" (use an IANA name such as \"UTC\" or \"Asia/Seoul\")", shown(name))
         })
     }
 }
 
-#[derive(Deserialize)]
-#[serde(try_from = "String")]
 struct LocaleName(Locale);
 
-impl TryFrom<String> for LocaleName {
-    type Error = String;
-    fn try_from(l: String) -> Result<Self, String> {
-        Locale::parse(&l).map(LocaleName).ok_or_else(|| format!("unknown locale \"{}\" (use \"en\" or \"ko\")", shown(&l)))
+impl FromText for LocaleName {
+    fn from_text(l: &str) -> Result<Self, String> {
+        Locale::parse(l).map(LocaleName).ok_or_else(|| format!("unknown locale \"{}\" (use \"en\" or \"ko\")", shown(l)))
     }
 }
 
-#[derive(Deserialize)]
-#[serde(try_from = "String")]
 struct Scheme(ColorScheme);
 
-impl TryFrom<String> for Scheme {
-    type Error = String;
-    fn try_from(s: String) -> Result<Self, String> {
-        ColorScheme::parse(&s)
+impl FromText for Scheme {
+    fn from_text(s: &str) -> Result<Self, String> {
+        ColorScheme::parse(s)
             .map(Scheme)
-            .ok_or_else(|| format!("unknown colour scheme \"{}\" (use \"severity\" or \"action\")", shown(&s)))
+            .ok_or_else(|| format!("unknown colour scheme \"{}\" (use \"severity\" or \"action\")", shown(s)))
     }
 }
+
 
 /// `maxMessagesPerEvent`: a whole number from 1 to 1000 (`3.0` counts as whole, as in JSON).
 struct MaxMessages(usize);
@@ -163,8 +154,8 @@ impl Config {
     /// Options from a JSON value; `null` means all defaults. Unknown keys are errors, so a
     /// misspelt option is never silently ignored.
     pub fn from_json(v: &Value) -> Result<Config, Error> {
-        let o: Option<Obj<Options>> = read_value(v, "option", option_error)?;
-        Ok(o.map(|o| Config::from(o.0)).unwrap_or_default())
+        // NOTE: through the text, so that both ways read (and report) alike; options are small.
+        Config::from_json_str(&v.to_string())
     }
 
     /// Options from JSON text, read straight from the text; empty text or `null` means all
@@ -189,61 +180,103 @@ impl Config {
 }
 
 // ---- reading JSON with paths and clear messages (options and bursts) ----
+//
+// NOTE: every check runs inside a visitor called for the value it checks (never after, as
+// `#[serde(try_from)]` would), because serde_json gives an error the place where the visitor
+// that returned it was called, and the key path is found from that place.
+
+/// A value given as a JSON string and checked as it is read.
+pub(crate) trait FromText: Sized {
+    fn from_text(s: &str) -> Result<Self, String>;
+}
+
+/// The `Deserialize` of [`FromText`] types: a string, checked.
+pub(crate) fn deserialize_text<'de, T: FromText, D: Deserializer<'de>>(d: D) -> Result<T, D::Error> {
+    struct V<T>(std::marker::PhantomData<T>);
+    impl<T: FromText> Visitor<'_> for V<T> {
+        type Value = T;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a string")
+        }
+        fn visit_str<E: de::Error>(self, s: &str) -> Result<T, E> {
+            T::from_text(s).map_err(E::custom)
+        }
+    }
+    d.deserialize_str(V(std::marker::PhantomData))
+}
+
+macro_rules! deserialize_from_text {
+    ($($t:ty),*) => {$(
+        impl<'de> serde::Deserialize<'de> for $t {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                $crate::config::deserialize_text(d)
+            }
+        }
+    )*};
+}
+pub(crate) use deserialize_from_text;
+
+deserialize_from_text!(TimeZone, LocaleName, Scheme);
+
+/// An object's own check, run where the object is read (see [`Obj`]).
+pub(crate) trait Check {
+    fn check(&self) -> Result<(), &'static str> {
+        Ok(())
+    }
+}
+
+impl Check for Options {}
 
 /// A derived struct read from a JSON object only: serde's derive also takes a list of the
 /// fields in order, which no option or burst means.
 pub(crate) struct Obj<T>(pub T);
 
-impl<'de, T: Deserialize<'de>> Deserialize<'de> for Obj<T> {
+impl<'de, T: Deserialize<'de> + Check> Deserialize<'de> for Obj<T> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct V<T>(std::marker::PhantomData<T>);
-        impl<'de, T: Deserialize<'de>> Visitor<'de> for V<T> {
+        impl<'de, T: Deserialize<'de> + Check> Visitor<'de> for V<T> {
             type Value = Obj<T>;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
                 f.write_str("an object")
             }
             fn visit_map<M: de::MapAccess<'de>>(self, m: M) -> Result<Obj<T>, M::Error> {
-                T::deserialize(de::value::MapAccessDeserializer::new(m)).map(Obj)
+                let t = T::deserialize(de::value::MapAccessDeserializer::new(m))?;
+                t.check().map_err(de::Error::custom)?;
+                Ok(Obj(t))
             }
         }
         d.deserialize_map(V(std::marker::PhantomData))
     }
 }
 
-/// Deserialises `T` from a parsed value. `top_noun` names an unknown key at the top ("option");
-/// `error` builds the error from the key path (empty for the value itself) and the message.
-pub(crate) fn read_value<'de, T: Deserialize<'de>>(
-    v: &'de Value,
-    top_noun: &str,
-    error: fn(String, String) -> Error,
-) -> Result<T, Error> {
-    serde_path_to_error::deserialize(v).map_err(|e| located(&e, top_noun, error))
-}
-
-/// Deserialises `T` straight from JSON text (`what` names the text in a syntax error).
+/// Deserialises `T` straight from JSON text (`what` names the text in a syntax error). `top_noun`
+/// names an unknown key at the top ("option"); `error` builds the error from the key path (empty
+/// for the value itself) and the message.
 pub(crate) fn read_str<'de, T: Deserialize<'de>>(
     text: &'de str,
     what: &str,
     top_noun: &str,
     error: fn(String, String) -> Error,
 ) -> Result<T, Error> {
-    let json_error = |e: &serde_json::Error| Error::Json { path: what.to_string(), message: e.to_string() };
     let mut de = serde_json::Deserializer::from_str(text);
-    let out = serde_path_to_error::deserialize(&mut de).map_err(|e| match e.inner().classify() {
-        serde_json::error::Category::Data => located(&e, top_noun, error),
-        _ => json_error(e.inner()),
-    })?;
-    de.end().map_err(|e| json_error(&e))?;
-    Ok(out)
+    let out = T::deserialize(&mut de).and_then(|v| de.end().map(|()| v));
+    out.map_err(|e| match e.classify() {
+        serde_json::error::Category::Data => located(text, &e, top_noun, error),
+        _ => Error::Json { path: what.to_string(), message: e.to_string() },
+    })
 }
 
-fn located(e: &serde_path_to_error::Error<serde_json::Error>, top_noun: &str, error: fn(String, String) -> Error) -> Error {
-    let (mut path, depth) = path_text(e.path());
-    let inner = e.inner();
-    let text = inner.to_string();
-    // Text errors end in " at line L column C"; the key path says where, more usefully.
-    let suffix = format!(" at line {} column {}", inner.line(), inner.column());
-    let raw = if inner.line() > 0 { text.strip_suffix(&suffix).unwrap_or(&text) } else { &text };
+/// A data error at its key path. serde_json gives where in the text it stopped (line, column in
+/// bytes); the path is found by reading the text again up to there, which costs only on an error
+/// and keeps the reader's code to the derived types alone (a path-tracking deserializer wrapper
+/// doubled the wasm code of every option type).
+fn located(text: &str, e: &serde_json::Error, top_noun: &str, error: fn(String, String) -> Error) -> Error {
+    let line_start: usize = text.split_inclusive('\n').take(e.line().saturating_sub(1)).map(str::len).sum();
+    let (mut path, depth) = path_at(text, line_start + e.column());
+    let message = e.to_string();
+    // The message ends in " at line L column C"; the key path says where, more usefully.
+    let suffix = format!(" at line {} column {}", e.line(), e.column());
+    let raw = message.strip_suffix(&suffix).unwrap_or(&message);
     let noun = if depth == 1 { top_noun } else { "key" };
     let (missing, message) = clear(raw, noun);
     if let Some(field) = missing {
@@ -255,36 +288,102 @@ fn located(e: &serde_path_to_error::Error<serde_json::Error>, top_noun: &str, er
     error(path, message)
 }
 
-/// `policy.routes[1].match.tag["env"]`: struct fields after dots, list indices and the keys of
-/// maps that hold user keys (account ids, tag names) in brackets; each key cut to 64 characters.
-/// Also gives the number of segments.
-fn path_text(path: &serde_path_to_error::Path) -> (String, usize) {
+/// Where reading stood at byte `end` of `text` (read without a syntax error up to there): the
+/// value being read, or the one just finished, as `policy.routes[1].match.tag["env"]` with struct
+/// keys after dots, list indices, and the keys of maps that hold user keys (account ids, tag
+/// names) in brackets, each key cut to 64 characters. Also gives the number of segments.
+fn path_at(text: &str, end: usize) -> (String, usize) {
+    enum Frame {
+        Object { key: Option<String>, expect_key: bool },
+        List { index: Option<usize> },
+    }
+    let b = text.as_bytes();
+    let end = end.min(b.len());
+    let mut stack: Vec<Frame> = Vec::new();
+    let mut i = 0;
+    // A value starts: in a list, it is the next item.
+    let started = |stack: &mut Vec<Frame>| {
+        if let Some(Frame::List { index }) = stack.last_mut() {
+            *index = Some(index.map_or(0, |n| n + 1));
+        }
+    };
+    while i < end {
+        match b[i] {
+            b'{' => {
+                started(&mut stack);
+                stack.push(Frame::Object { key: None, expect_key: true });
+            }
+            b'[' => {
+                started(&mut stack);
+                stack.push(Frame::List { index: None });
+            }
+            b'}' | b']' => {
+                stack.pop();
+            }
+            b',' => {
+                if let Some(Frame::Object { expect_key, .. }) = stack.last_mut() {
+                    *expect_key = true;
+                }
+            }
+            b'"' => {
+                let from = i;
+                i += 1;
+                while i < b.len() && b[i] != b'"' {
+                    i += if b[i] == b'\\' { 2 } else { 1 };
+                }
+                let raw = text.get(from..=i.min(b.len() - 1)).unwrap_or("");
+                match stack.last_mut() {
+                    Some(Frame::Object { key, expect_key }) if *expect_key => {
+                        *key = Some(serde_json::from_str::<String>(raw).unwrap_or_else(|_| raw.to_string()));
+                        *expect_key = false;
+                    }
+                    _ => started(&mut stack),
+                }
+            }
+            c if c.is_ascii_whitespace() || c == b':' => {}
+            _ => {
+                // A number, true, false or null: one value up to the next delimiter.
+                started(&mut stack);
+                while i + 1 < b.len() && !matches!(b[i + 1], b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r') {
+                    i += 1;
+                }
+            }
+        }
+        i += 1;
+    }
+    // An error found on peeking at a value (a list where an object belongs) stops just before it.
+    let mut j = end;
+    while j < b.len() && b[j].is_ascii_whitespace() {
+        j += 1;
+    }
+    let at_key = matches!(stack.last(), Some(Frame::Object { expect_key: true, .. }));
+    if j < b.len() && !at_key && matches!(b[j], b'{' | b'[' | b'"' | b'-' | b'0'..=b'9' | b't' | b'f' | b'n') {
+        started(&mut stack);
+    }
     let mut out = String::new();
-    let mut field: Option<&str> = None;
     let mut depth = 0;
-    for seg in path.iter() {
-        depth += 1;
-        match seg {
-            Segment::Seq { index } => {
-                out.push_str(&format!("[{index}]"));
+    let mut field: Option<&str> = None;
+    for frame in &stack {
+        match frame {
+            Frame::List { index: Some(n) } => {
+                out.push_str(&format!("[{n}]"));
                 field = None;
             }
-            Segment::Map { key } if matches!(field, Some("accounts" | "tags" | "tag")) => {
-                out.push_str(&format!("[\"{}\"]", shown(key)));
+            Frame::Object { key: Some(k), .. } if matches!(field, Some("accounts" | "tags" | "tag")) => {
+                // Quoted as in JSON, so a key with `"` or `\` reads unambiguously.
+                out.push_str(&format!("[\"{}\"]", shown(k).replace('\\', "\\\\").replace('"', "\\\"")));
                 field = None;
             }
-            Segment::Map { key } | Segment::Enum { variant: key } => {
+            Frame::Object { key: Some(k), .. } => {
                 if !out.is_empty() {
                     out.push('.');
                 }
-                out.push_str(&shown(key));
-                field = Some(key);
+                out.push_str(&shown(k));
+                field = Some(k);
             }
-            Segment::Unknown => {
-                out.push_str("[?]");
-                field = None;
-            }
+            _ => continue,
         }
+        depth += 1;
     }
     (out, depth)
 }
@@ -385,7 +484,27 @@ mod tests {
         ] {
             let from_value = Config::from_json(&bad).unwrap_err();
             assert_eq!(Config::from_json_str(&bad.to_string()).unwrap_err(), from_value, "{bad}");
+            // Over several lines, the place (line and column) still leads to the same path.
+            let pretty = serde_json::to_string_pretty(&bad).unwrap();
+            assert_eq!(Config::from_json_str(&pretty).unwrap_err(), from_value, "{pretty}");
         }
+        // Keys with escapes and multi-byte characters, values in lists of lists, errors on the
+        // last line, keys that look like the path's own punctuation.
+        let e = |t: &str| Config::from_json_str(t).unwrap_err().to_string();
+        assert_eq!(
+            e("{\"accounts\": {\"\\\"계정\\\" [1]\": {\"name\": \"é\",\n \"tags\": {\"a.b\": \"x\", \"ü\": 1}}}}"),
+            "options.accounts[\"\\\"계정\\\" [1]\"].tags[\"ü\"]: expected a string, found a number"
+        );
+        assert_eq!(
+            e("{\"policy\": {\"mute\": [{\"account\": [\"1\", \"2\"]}, {\"eventName\": [\"A\",\n\n   \"\"]}]}}"),
+            "options.policy.mute[1].eventName[1]: expected a non-empty string"
+        );
+        assert_eq!(
+            e("{\"policy\": {\"routes\": [{\"destination\": \"a\", \"match\": {\"tag\": {\"k\": \"v\"}}}, {\"destination\": \"b\", \"match\": {\"tag\": {\"env\": null}}}]}}"),
+            "options.policy.routes[1].match.tag[\"env\"]: expected a string, found null"
+        );
+        assert_eq!(e("{\"policy\": {\"mute\": [{\"ou\": \"R\"}, {}]}}"), "options.policy.mute[1]: an empty entry would mute everything; name at least one field");
+        assert_eq!(e("{\"policy\": {\"sensitivePorts\": {\"remove\": [22, 8080]}}}"), "options.policy.sensitivePorts.remove[1]: port 8080 is not a default sensitive port");
         // Not JSON at all, or JSON followed by more: a JSON error naming the options.
         for text in ["{", "{} x", "{'a': 1}"] {
             let e = Config::from_json_str(text).unwrap_err().to_string();

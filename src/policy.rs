@@ -3,7 +3,7 @@
 //! checked once per call; every error names its key path (`policy.routes[0].match.severity`).
 
 use crate::accounts::{ou_path, Account};
-use crate::config::Obj;
+use crate::config::{deserialize_from_text, Check, FromText, Obj};
 use crate::error::shown;
 use crate::risk::{Severity, SENSITIVE_PORTS};
 use serde::de::{self, Deserializer, SeqAccess, Unexpected, Visitor};
@@ -252,30 +252,36 @@ struct RawMute {
     severity: Option<OneOrMany<Sev>>,
 }
 
-impl TryFrom<RawMute> for Mute {
-    type Error = &'static str;
-    fn try_from(r: RawMute) -> Result<Mute, Self::Error> {
-        let scope = scope(r.account, r.ou, r.event_name, r.tag);
-        let m = Mute {
-            principal: r.principal.map(|t| t.0),
-            user_agent: r.user_agent.map(|t| t.0),
-            scope,
-            severity: r.severity.map(|l| l.0.into_iter().map(|s| s.0).collect()),
-        };
-        let s = &m.scope;
-        let empty = m.principal.is_none()
-            && m.user_agent.is_none()
-            && m.severity.is_none()
-            && s.account.is_none()
-            && s.ou.is_none()
-            && s.event_name.is_none()
-            && s.tag.is_empty();
-        if empty {
-            return Err("an empty entry would mute everything; name at least one field");
+impl Check for RawMute {
+    fn check(&self) -> Result<(), &'static str> {
+        let tags_empty = self.tag.as_ref().is_none_or(BTreeMap::is_empty);
+        let given = [self.principal.is_some(), self.user_agent.is_some(), self.account.is_some(), self.ou.is_some()]
+            .into_iter()
+            .chain([self.event_name.is_some(), !tags_empty, self.severity.is_some()]);
+        if given.into_iter().any(|g| g) {
+            Ok(())
+        } else {
+            Err("an empty entry would mute everything; name at least one field")
         }
-        Ok(m)
     }
 }
+
+impl From<RawMute> for Mute {
+    fn from(r: RawMute) -> Mute {
+        Mute {
+            principal: r.principal.map(|t| t.0),
+            user_agent: r.user_agent.map(|t| t.0),
+            scope: scope(r.account, r.ou, r.event_name, r.tag),
+            severity: r.severity.map(|l| l.0.into_iter().map(|s| s.0).collect()),
+        }
+    }
+}
+
+impl Check for RawPolicy {}
+impl Check for RawRoute {}
+impl Check for Match {}
+impl Check for SensitivePorts {}
+impl Check for AddPort {}
 
 fn scope(account: Option<OneOrMany<Text>>, ou: Option<Text>, event_name: Option<OneOrMany<Text>>, tag: Option<BTreeMap<String, String>>) -> Scope {
     let texts = |l: OneOrMany<Text>| l.0.into_iter().map(|t| t.0).collect();
@@ -321,7 +327,7 @@ impl From<RawRoute> for Route {
 
 impl<'de> Deserialize<'de> for Mute {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Mute::try_from(Obj::<RawMute>::deserialize(d)?.0).map_err(de::Error::custom)
+        Obj::<RawMute>::deserialize(d).map(|m| Mute::from(m.0))
     }
 }
 
@@ -352,23 +358,22 @@ struct AddPort {
 }
 
 /// A non-empty string of at most 512 characters, trimmed.
-#[derive(Deserialize)]
-#[serde(try_from = "String")]
 struct Text(String);
 
-impl TryFrom<String> for Text {
-    type Error = &'static str;
-    fn try_from(s: String) -> Result<Text, &'static str> {
+impl FromText for Text {
+    fn from_text(s: &str) -> Result<Text, String> {
         let t = s.trim();
         if t.is_empty() {
-            Err("expected a non-empty string")
+            Err("expected a non-empty string".into())
         } else if t.chars().count() > 512 {
-            Err("longer than 512 characters")
+            Err("longer than 512 characters".into())
         } else {
             Ok(Text(t.to_string()))
         }
     }
 }
+
+deserialize_from_text!(Text, Mention, TrustedCidr);
 
 /// A severity by name.
 pub(crate) struct Sev(pub Severity);
@@ -444,13 +449,11 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for OneOrMany<T> {
 
 /// A mention from options: `<!here>`, `<!channel>`, `<!subteam^ID>` or `<@U…>`, several allowed
 /// when separated by spaces. Nothing else, so a route cannot smuggle links or other markup.
-#[derive(Deserialize)]
-#[serde(try_from = "Text")]
 struct Mention(String);
 
-impl TryFrom<Text> for Mention {
-    type Error = String;
-    fn try_from(s: Text) -> Result<Mention, String> {
+impl FromText for Mention {
+    fn from_text(s: &str) -> Result<Mention, String> {
+        let s = Text::from_text(s)?;
         let id = |x: &str| !x.is_empty() && x.len() <= 32 && x.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
         let ok = |t: &str| match t {
             "<!here>" | "<!channel>" => true,
@@ -470,13 +473,11 @@ impl TryFrom<Text> for Mention {
 }
 
 /// A trusted range: a CIDR narrower than the whole internet.
-#[derive(Deserialize)]
-#[serde(try_from = "Text")]
 struct TrustedCidr(Cidr);
 
-impl TryFrom<Text> for TrustedCidr {
-    type Error = String;
-    fn try_from(t: Text) -> Result<TrustedCidr, String> {
+impl FromText for TrustedCidr {
+    fn from_text(t: &str) -> Result<TrustedCidr, String> {
+        let t = Text::from_text(t)?;
         match Cidr::parse(&t.0) {
             None => Err(format!("\"{}\" is not an IPv4 or IPv6 CIDR", shown(&t.0))),
             Some(c) if c.len == 0 => Err("trusting the whole internet would hide every exposure".into()),
@@ -488,39 +489,43 @@ impl TryFrom<Text> for TrustedCidr {
 /// A port number from 1 to 65535.
 struct Port(u16);
 
-impl<'de> Deserialize<'de> for Port {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl Visitor<'_> for V {
-            type Value = Port;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a port number from 1 to 65535")
-            }
-            fn visit_u64<E: de::Error>(self, n: u64) -> Result<Port, E> {
-                u16::try_from(n).ok().filter(|&p| p > 0).map(Port).ok_or_else(|| E::invalid_value(Unexpected::Unsigned(n), &self))
-            }
-            fn visit_i64<E: de::Error>(self, n: i64) -> Result<Port, E> {
-                u64::try_from(n).map_err(|_| E::invalid_value(Unexpected::Signed(n), &self)).and_then(|n| self.visit_u64(n))
-            }
-            fn visit_f64<E: de::Error>(self, f: f64) -> Result<Port, E> {
-                Err(E::invalid_value(Unexpected::Float(f), &self))
-            }
-        }
-        d.deserialize_any(V)
-    }
-}
-
 /// A port of the default sensitive set (what `sensitivePorts.remove` may name).
 struct DefaultPort(u16);
 
+/// Reads a port; `default_only` also refuses one outside the default sensitive set.
+fn port<'de, D: Deserializer<'de>>(d: D, default_only: bool) -> Result<u16, D::Error> {
+    struct V(bool);
+    impl Visitor<'_> for V {
+        type Value = u16;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a port number from 1 to 65535")
+        }
+        fn visit_u64<E: de::Error>(self, n: u64) -> Result<u16, E> {
+            let p = u16::try_from(n).ok().filter(|&p| p > 0).ok_or_else(|| E::invalid_value(Unexpected::Unsigned(n), &self))?;
+            if self.0 && !SENSITIVE_PORTS.iter().any(|&(q, _)| q == p) {
+                return Err(E::custom(format_args!("port {p} is not a default sensitive port")));
+            }
+            Ok(p)
+        }
+        fn visit_i64<E: de::Error>(self, n: i64) -> Result<u16, E> {
+            u64::try_from(n).map_err(|_| E::invalid_value(Unexpected::Signed(n), &self)).and_then(|n| self.visit_u64(n))
+        }
+        fn visit_f64<E: de::Error>(self, f: f64) -> Result<u16, E> {
+            Err(E::invalid_value(Unexpected::Float(f), &self))
+        }
+    }
+    d.deserialize_any(V(default_only))
+}
+
+impl<'de> Deserialize<'de> for Port {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        port(d, false).map(Port)
+    }
+}
+
 impl<'de> Deserialize<'de> for DefaultPort {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let Port(n) = Port::deserialize(d)?;
-        if SENSITIVE_PORTS.iter().any(|&(p, _)| p == n) {
-            Ok(DefaultPort(n))
-        } else {
-            Err(de::Error::custom(format_args!("port {n} is not a default sensitive port")))
-        }
+        port(d, true).map(DefaultPort)
     }
 }
 

@@ -7,7 +7,7 @@
 
 use crate::config::Config;
 use crate::envelope::{self, Entry};
-use crate::config::{read_str, read_value, Obj};
+use crate::config::{read_str, Check, Obj};
 use crate::error::Error;
 use crate::escape::{self, code, truncate};
 use crate::i18n::Locale;
@@ -134,6 +134,8 @@ struct RawBurst {
     last_time: Option<String>,
 }
 
+impl Check for RawBurst {}
+
 /// A whole number ≥ 0.
 struct Count(u64);
 
@@ -186,7 +188,7 @@ fn burst_error(path: String, detail: String) -> Error {
 impl Burst {
     /// Reads a burst from a JSON object; an error names the key that is wrong.
     pub fn from_json(v: &Value) -> Result<Burst, Error> {
-        read_value::<Obj<RawBurst>>(v, "key", burst_error).map(|b| Burst::from(b.0))
+        Burst::from_json_str(&v.to_string())
     }
 
     /// Reads a burst from JSON text, straight from the text.
