@@ -1,6 +1,7 @@
 //! Accounts: what the `accounts` option says about each account id (a name, and where it sits in
 //! the organisation). The Lambda fills it from AWS Organizations or a static map.
 
+use crate::config::{reject, Str, Tags};
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
@@ -35,8 +36,9 @@ impl<'de> Deserialize<'de> for Accounts {
                 }
                 Ok(Accounts(out))
             }
+            reject!('de, "an object of account id -> name"; bool null number str seq);
         }
-        d.deserialize_map(V)
+        d.deserialize_any(V)
     }
 }
 
@@ -47,9 +49,9 @@ struct Entry(Account);
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Described {
-    name: String,
-    ou: Option<String>,
-    tags: Option<BTreeMap<String, String>>,
+    name: Str,
+    ou: Option<Str>,
+    tags: Option<Tags>,
 }
 
 impl<'de> Deserialize<'de> for Entry {
@@ -66,11 +68,12 @@ impl<'de> Deserialize<'de> for Entry {
             fn visit_map<M: MapAccess<'de>>(self, m: M) -> Result<Entry, M::Error> {
                 let d = Described::deserialize(de::value::MapAccessDeserializer::new(m))?;
                 Ok(Entry(Account {
-                    name: d.name,
-                    ou: d.ou.map(|o| ou_path(&o)).filter(|p| !p.is_empty()),
-                    tags: d.tags.unwrap_or_default(),
+                    name: d.name.0,
+                    ou: d.ou.map(|o| ou_path(&o.0)).filter(|p| !p.is_empty()),
+                    tags: d.tags.map(|t| t.0).unwrap_or_default(),
                 }))
             }
+            reject!('de, "a name (string) or { name, ou?, tags? }"; bool null number seq);
         }
         d.deserialize_any(V)
     }
@@ -111,7 +114,7 @@ mod tests {
         assert_eq!(e(json!({"1": {"name": "a", "team": "x"}})), "options.accounts[\"1\"].team: unknown key (known: name, ou, tags)");
         assert_eq!(e(json!({"1": {"name": "a", "tags": {"env": 1}}})), "options.accounts[\"1\"].tags[\"env\"]: expected a string, found a number");
         assert_eq!(e(json!({"1": {"name": ["a"]}})), "options.accounts[\"1\"].name: expected a string, found a list");
-        assert_eq!(e(json!({"1": {"name": "a", "tags": ["env"]}})), "options.accounts[\"1\"].tags: expected an object, found a list");
+        assert_eq!(e(json!({"1": {"name": "a", "tags": ["env"]}})), "options.accounts[\"1\"].tags: expected an object of tag -> value, found a list");
         assert_eq!(e(json!("prod")), "options.accounts: expected an object of account id -> name, found a string");
         // User keys that look like field names stay keys: brackets, not dots.
         assert_eq!(e(json!({"tags": {"name": "a", "tags": {"tags": 1}}})), "options.accounts[\"tags\"].tags[\"tags\"]: expected a string, found a number");

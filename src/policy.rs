@@ -3,13 +3,14 @@
 //! checked once per call; every error names its key path (`policy.routes[0].match.severity`).
 
 use crate::accounts::{ou_path, Account};
-use crate::config::{deserialize_from_text, Check, FromText, Obj};
+use crate::config::{deserialize_leaf, expected, reject, Check, Leaf, List, Number, Obj, Tags};
 use crate::error::shown;
 use crate::risk::{Severity, SENSITIVE_PORTS};
-use serde::de::{self, Deserializer, SeqAccess, Unexpected, Visitor};
+use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::fmt;
+use std::marker::PhantomData;
 use std::net::IpAddr;
 
 /// Where a message goes when no route matches.
@@ -213,9 +214,9 @@ pub fn glob(pattern: &str, text: &str) -> bool {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct RawPolicy {
     min_severity: Option<Sev>,
-    mute: Option<Vec<Mute>>,
-    routes: Option<Vec<Route>>,
-    trusted_cidrs: Option<Vec<TrustedCidr>>,
+    mute: Option<List<Mute>>,
+    routes: Option<List<Route>>,
+    trusted_cidrs: Option<List<TrustedCidr>>,
     sensitive_ports: Option<Obj<SensitivePorts>>,
 }
 
@@ -223,17 +224,17 @@ impl From<RawPolicy> for Policy {
     fn from(r: RawPolicy) -> Policy {
         let mut exposure = Exposure::default();
         let ports = r.sensitive_ports.map(|p| p.0).unwrap_or_default();
-        let removed: Vec<u16> = ports.remove.unwrap_or_default().into_iter().map(|p| p.0).collect();
+        let removed: Vec<u16> = ports.remove.map(|l| l.0).unwrap_or_default().into_iter().map(|p| p.0).collect();
         exposure.sensitive_ports.retain(|(q, _)| !removed.contains(q));
-        for Obj(add) in ports.add.unwrap_or_default() {
+        for Obj(add) in ports.add.map(|l| l.0).unwrap_or_default() {
             exposure.sensitive_ports.retain(|&(q, _)| q != add.port.0);
             exposure.sensitive_ports.push((add.port.0, add.name.0));
         }
-        exposure.trusted = r.trusted_cidrs.unwrap_or_default().into_iter().map(|c| c.0).collect();
+        exposure.trusted = r.trusted_cidrs.map(|l| l.0).unwrap_or_default().into_iter().map(|c| c.0).collect();
         Policy {
             min_severity: r.min_severity.map(|s| s.0),
-            mute: r.mute.unwrap_or_default(),
-            routes: r.routes.unwrap_or_default(),
+            mute: r.mute.map(|l| l.0).unwrap_or_default(),
+            routes: r.routes.map(|l| l.0).unwrap_or_default(),
             exposure,
         }
     }
@@ -248,13 +249,13 @@ struct RawMute {
     account: Option<OneOrMany<Text>>,
     ou: Option<Text>,
     event_name: Option<OneOrMany<Text>>,
-    tag: Option<BTreeMap<String, String>>,
+    tag: Option<Tags>,
     severity: Option<OneOrMany<Sev>>,
 }
 
 impl Check for RawMute {
     fn check(&self) -> Result<(), &'static str> {
-        let tags_empty = self.tag.as_ref().is_none_or(BTreeMap::is_empty);
+        let tags_empty = self.tag.as_ref().is_none_or(|t| t.0.is_empty());
         let given = [self.principal.is_some(), self.user_agent.is_some(), self.account.is_some(), self.ou.is_some()]
             .into_iter()
             .chain([self.event_name.is_some(), !tags_empty, self.severity.is_some()]);
@@ -283,13 +284,13 @@ impl Check for Match {}
 impl Check for SensitivePorts {}
 impl Check for AddPort {}
 
-fn scope(account: Option<OneOrMany<Text>>, ou: Option<Text>, event_name: Option<OneOrMany<Text>>, tag: Option<BTreeMap<String, String>>) -> Scope {
+fn scope(account: Option<OneOrMany<Text>>, ou: Option<Text>, event_name: Option<OneOrMany<Text>>, tag: Option<Tags>) -> Scope {
     let texts = |l: OneOrMany<Text>| l.0.into_iter().map(|t| t.0).collect();
     Scope {
         account: account.map(texts),
         ou: ou.map(|o| ou_path(&o.0)),
         event_name: event_name.map(texts),
-        tag: tag.unwrap_or_default(),
+        tag: tag.map(|t| t.0).unwrap_or_default(),
     }
 }
 
@@ -308,7 +309,7 @@ struct RawRoute {
 struct Match {
     account: Option<OneOrMany<Text>>,
     ou: Option<Text>,
-    tag: Option<BTreeMap<String, String>>,
+    tag: Option<Tags>,
     severity: Option<OneOrMany<Sev>>,
     event_name: Option<OneOrMany<Text>>,
 }
@@ -346,8 +347,8 @@ impl<'de> Deserialize<'de> for Policy {
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct SensitivePorts {
-    add: Option<Vec<Obj<AddPort>>>,
-    remove: Option<Vec<DefaultPort>>,
+    add: Option<List<Obj<AddPort>>>,
+    remove: Option<List<DefaultPort>>,
 }
 
 #[derive(Deserialize)]
@@ -360,7 +361,7 @@ struct AddPort {
 /// A non-empty string of at most 512 characters, trimmed.
 struct Text(String);
 
-impl FromText for Text {
+impl Leaf for Text {
     fn from_text(s: &str) -> Result<Text, String> {
         let t = s.trim();
         if t.is_empty() {
@@ -373,47 +374,38 @@ impl FromText for Text {
     }
 }
 
-deserialize_from_text!(Text, Mention, TrustedCidr);
+deserialize_leaf!(Text, Mention, TrustedCidr, Sev, Port, DefaultPort);
 
 /// A severity by name.
 pub(crate) struct Sev(pub Severity);
 
-impl<'de> Deserialize<'de> for Sev {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl Visitor<'_> for V {
-            type Value = Sev;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a severity (string)")
-            }
-            fn visit_str<E: de::Error>(self, s: &str) -> Result<Sev, E> {
-                match s {
-                    "info" => Ok(Sev(Severity::Info)),
-                    "warning" => Ok(Sev(Severity::Warning)),
-                    "critical" => Ok(Sev(Severity::Critical)),
-                    other => Err(E::custom(format_args!(
-                        "unknown severity \"{}\" (use \"info\", \"warning\" or \"critical\")",
-                        shown(other)
-                    ))),
-                }
-            }
+impl Leaf for Sev {
+    const EXPECTING: &'static str = "a severity (string)";
+    fn from_text(s: &str) -> Result<Sev, String> {
+        match s {
+            "info" => Ok(Sev(Severity::Info)),
+            "warning" => Ok(Sev(Severity::Warning)),
+            "critical" => Ok(Sev(Severity::Critical)),
+            other => Err(format!("unknown severity \"{}\" (use \"info\", \"warning\" or \"critical\")", shown(other))),
         }
-        d.deserialize_str(V)
     }
 }
 
 /// `"x"` or a non-empty `["x", "y"]`.
 struct OneOrMany<T>(Vec<T>);
 
-impl<'de, T: Deserialize<'de>> Deserialize<'de> for OneOrMany<T> {
+impl<'de, T: Leaf + Deserialize<'de>> Deserialize<'de> for OneOrMany<T> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V<T>(std::marker::PhantomData<T>);
-        impl<'de, T: Deserialize<'de>> Visitor<'de> for V<T> {
+        struct V<T>(PhantomData<T>);
+        impl<'de, T: Leaf + Deserialize<'de>> Visitor<'de> for V<T> {
             type Value = OneOrMany<T>;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a string or a list of strings")
+                write!(f, "{} or a list of them", T::EXPECTING)
             }
-            fn visit_seq<S: SeqAccess<'de>>(self, mut seq: S) -> Result<OneOrMany<T>, S::Error> {
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<OneOrMany<T>, E> {
+                T::from_text(s).map(|t| OneOrMany(vec![t])).map_err(E::custom)
+            }
+            fn visit_seq<S: de::SeqAccess<'de>>(self, mut seq: S) -> Result<OneOrMany<T>, S::Error> {
                 let mut out = Vec::new();
                 while let Some(t) = seq.next_element()? {
                     out.push(t);
@@ -423,27 +415,9 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for OneOrMany<T> {
                 }
                 Ok(OneOrMany(out))
             }
-            // A single value is read by `T` itself, so it gives T's own message when wrong.
-            fn visit_str<E: de::Error>(self, s: &str) -> Result<OneOrMany<T>, E> {
-                T::deserialize(de::value::StrDeserializer::new(s)).map(|t| OneOrMany(vec![t]))
-            }
-            fn visit_u64<E: de::Error>(self, n: u64) -> Result<OneOrMany<T>, E> {
-                T::deserialize(de::value::U64Deserializer::new(n)).map(|t| OneOrMany(vec![t]))
-            }
-            fn visit_i64<E: de::Error>(self, n: i64) -> Result<OneOrMany<T>, E> {
-                T::deserialize(de::value::I64Deserializer::new(n)).map(|t| OneOrMany(vec![t]))
-            }
-            fn visit_f64<E: de::Error>(self, n: f64) -> Result<OneOrMany<T>, E> {
-                T::deserialize(de::value::F64Deserializer::new(n)).map(|t| OneOrMany(vec![t]))
-            }
-            fn visit_bool<E: de::Error>(self, b: bool) -> Result<OneOrMany<T>, E> {
-                T::deserialize(de::value::BoolDeserializer::new(b)).map(|t| OneOrMany(vec![t]))
-            }
-            fn visit_map<M: de::MapAccess<'de>>(self, m: M) -> Result<OneOrMany<T>, M::Error> {
-                T::deserialize(de::value::MapAccessDeserializer::new(m)).map(|t| OneOrMany(vec![t]))
-            }
+            reject!('de, format!("{} or a list of them", T::EXPECTING); bool null number map);
         }
-        d.deserialize_any(V(std::marker::PhantomData))
+        d.deserialize_any(V(PhantomData))
     }
 }
 
@@ -451,7 +425,7 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for OneOrMany<T> {
 /// when separated by spaces. Nothing else, so a route cannot smuggle links or other markup.
 struct Mention(String);
 
-impl FromText for Mention {
+impl Leaf for Mention {
     fn from_text(s: &str) -> Result<Mention, String> {
         let s = Text::from_text(s)?;
         let id = |x: &str| !x.is_empty() && x.len() <= 32 && x.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
@@ -475,7 +449,7 @@ impl FromText for Mention {
 /// A trusted range: a CIDR narrower than the whole internet.
 struct TrustedCidr(Cidr);
 
-impl FromText for TrustedCidr {
+impl Leaf for TrustedCidr {
     fn from_text(t: &str) -> Result<TrustedCidr, String> {
         let t = Text::from_text(t)?;
         match Cidr::parse(&t.0) {
@@ -489,43 +463,28 @@ impl FromText for TrustedCidr {
 /// A port number from 1 to 65535.
 struct Port(u16);
 
+impl Leaf for Port {
+    const EXPECTING: &'static str = "a port number from 1 to 65535";
+    fn from_number(n: Number) -> Result<Port, String> {
+        match n.whole().map(u16::try_from) {
+            Some(Ok(p)) if p > 0 => Ok(Port(p)),
+            _ => Err(expected(Self::EXPECTING, &n.to_string())),
+        }
+    }
+}
+
 /// A port of the default sensitive set (what `sensitivePorts.remove` may name).
 struct DefaultPort(u16);
 
-/// Reads a port; `default_only` also refuses one outside the default sensitive set.
-fn port<'de, D: Deserializer<'de>>(d: D, default_only: bool) -> Result<u16, D::Error> {
-    struct V(bool);
-    impl Visitor<'_> for V {
-        type Value = u16;
-        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-            f.write_str("a port number from 1 to 65535")
+impl Leaf for DefaultPort {
+    const EXPECTING: &'static str = Port::EXPECTING;
+    fn from_number(n: Number) -> Result<DefaultPort, String> {
+        let Port(p) = Port::from_number(n)?;
+        if SENSITIVE_PORTS.iter().any(|&(q, _)| q == p) {
+            Ok(DefaultPort(p))
+        } else {
+            Err(format!("port {p} is not a default sensitive port"))
         }
-        fn visit_u64<E: de::Error>(self, n: u64) -> Result<u16, E> {
-            let p = u16::try_from(n).ok().filter(|&p| p > 0).ok_or_else(|| E::invalid_value(Unexpected::Unsigned(n), &self))?;
-            if self.0 && !SENSITIVE_PORTS.iter().any(|&(q, _)| q == p) {
-                return Err(E::custom(format_args!("port {p} is not a default sensitive port")));
-            }
-            Ok(p)
-        }
-        fn visit_i64<E: de::Error>(self, n: i64) -> Result<u16, E> {
-            u64::try_from(n).map_err(|_| E::invalid_value(Unexpected::Signed(n), &self)).and_then(|n| self.visit_u64(n))
-        }
-        fn visit_f64<E: de::Error>(self, f: f64) -> Result<u16, E> {
-            Err(E::invalid_value(Unexpected::Float(f), &self))
-        }
-    }
-    d.deserialize_any(V(default_only))
-}
-
-impl<'de> Deserialize<'de> for Port {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        port(d, false).map(Port)
-    }
-}
-
-impl<'de> Deserialize<'de> for DefaultPort {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        port(d, true).map(DefaultPort)
     }
 }
 

@@ -7,7 +7,7 @@
 
 use crate::config::Config;
 use crate::envelope::{self, Entry};
-use crate::config::{read_str, Check, Obj};
+use crate::config::{deserialize_leaf, expected, read_str, Check, Leaf, List, Number, Obj, Str};
 use crate::error::Error;
 use crate::escape::{self, code, truncate};
 use crate::i18n::Locale;
@@ -17,10 +17,8 @@ use crate::risk::Severity;
 use crate::slack::{event_time, Block, Text, MAX_FIELD, MAX_HEADER};
 use crate::{cloudtrail::Record, rules};
 use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
-use serde::de::{self, Deserializer, Unexpected, Visitor};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use std::fmt;
 
 /// Groups listed by name in a summary; the rest are counted.
 const MAX_GROUPS_SHOWN: usize = 10;
@@ -121,17 +119,17 @@ pub struct Burst {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct RawBurst {
-    account: Option<String>,
-    principal: String,
-    principal_type: Option<String>,
+    account: Option<Str>,
+    principal: Str,
+    principal_type: Option<Str>,
     changes: Count,
     /// Absent: info.
     severity: Option<Sev>,
-    groups: Option<Vec<String>>,
+    groups: Option<List<Str>>,
     /// Absent: the number of `groups`.
     group_count: Option<Count>,
-    first_time: Option<String>,
-    last_time: Option<String>,
+    first_time: Option<Str>,
+    last_time: Option<Str>,
 }
 
 impl Check for RawBurst {}
@@ -139,42 +137,29 @@ impl Check for RawBurst {}
 /// A whole number ≥ 0.
 struct Count(u64);
 
-impl<'de> Deserialize<'de> for Count {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl Visitor<'_> for V {
-            type Value = Count;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a whole number ≥ 0")
-            }
-            fn visit_u64<E: de::Error>(self, n: u64) -> Result<Count, E> {
-                Ok(Count(n))
-            }
-            fn visit_i64<E: de::Error>(self, n: i64) -> Result<Count, E> {
-                u64::try_from(n).map(Count).map_err(|_| E::invalid_value(Unexpected::Signed(n), &self))
-            }
-            fn visit_f64<E: de::Error>(self, f: f64) -> Result<Count, E> {
-                Err(E::invalid_value(Unexpected::Float(f), &self))
-            }
-        }
-        d.deserialize_any(V)
+impl Leaf for Count {
+    const EXPECTING: &'static str = "a whole number ≥ 0";
+    fn from_number(n: Number) -> Result<Count, String> {
+        n.whole().map(Count).ok_or_else(|| expected(Self::EXPECTING, &n.to_string()))
     }
 }
 
+deserialize_leaf!(Count);
+
 impl From<RawBurst> for Burst {
     fn from(r: RawBurst) -> Burst {
-        let groups = r.groups.unwrap_or_default();
+        let groups: Vec<String> = r.groups.map_or_else(Vec::new, |l| l.0.into_iter().map(|g| g.0).collect());
         let count = r.group_count.map_or(0, |c| c.0);
         Burst {
-            account: r.account,
-            principal: r.principal,
-            principal_type: r.principal_type,
+            account: r.account.map(|s| s.0),
+            principal: r.principal.0,
+            principal_type: r.principal_type.map(|s| s.0),
             changes: r.changes.0,
             severity: r.severity.map_or(Severity::Info, |s| s.0),
             group_count: count.max(groups.len() as u64),
             groups,
-            first_time: r.first_time,
-            last_time: r.last_time,
+            first_time: r.first_time.map(|s| s.0),
+            last_time: r.last_time.map(|s| s.0),
         }
     }
 }
