@@ -264,29 +264,62 @@ macro_rules! reject {
 }
 pub(crate) use reject;
 
+/// A leaf as JSON gave it, handed to the type's own check inside the visitor.
+enum Scalar<'a> {
+    Str(&'a str),
+    Num(Number),
+}
+
+/// One visitor for every [`Leaf`] type (so serde_json's `deserialize_any` is in the code once, not
+/// once per type): the type comes in as what it expects and a closure that checks and keeps it.
+struct ScalarV<'f> {
+    expecting: &'static str,
+    take: &'f mut dyn FnMut(Scalar<'_>) -> Result<(), String>,
+}
+
+impl<'de> Visitor<'de> for ScalarV<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str(self.expecting)
+    }
+    fn visit_str<E: de::Error>(self, s: &str) -> Result<(), E> {
+        (self.take)(Scalar::Str(s)).map_err(E::custom)
+    }
+    fn visit_u64<E: de::Error>(self, n: u64) -> Result<(), E> {
+        (self.take)(Scalar::Num(Number::U(n))).map_err(E::custom)
+    }
+    fn visit_i64<E: de::Error>(self, n: i64) -> Result<(), E> {
+        (self.take)(Scalar::Num(Number::I(n))).map_err(E::custom)
+    }
+    fn visit_f64<E: de::Error>(self, n: f64) -> Result<(), E> {
+        (self.take)(Scalar::Num(Number::F(n))).map_err(E::custom)
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
+        Err(E::custom(expected(self.expecting, "a boolean")))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        Err(E::custom(expected(self.expecting, "null")))
+    }
+    fn visit_seq<A: de::SeqAccess<'de>>(self, _: A) -> Result<(), A::Error> {
+        Err(de::Error::custom(expected(self.expecting, "a list")))
+    }
+    fn visit_map<A: de::MapAccess<'de>>(self, _: A) -> Result<(), A::Error> {
+        Err(de::Error::custom(expected(self.expecting, "an object")))
+    }
+}
+
 /// The `Deserialize` of [`Leaf`] types.
 pub(crate) fn leaf<'de, T: Leaf, D: Deserializer<'de>>(d: D) -> Result<T, D::Error> {
-    struct V<T>(PhantomData<T>);
-    impl<'de, T: Leaf> Visitor<'de> for V<T> {
-        type Value = T;
-        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-            f.write_str(T::EXPECTING)
-        }
-        fn visit_str<E: de::Error>(self, s: &str) -> Result<T, E> {
-            T::from_text(s).map_err(E::custom)
-        }
-        fn visit_u64<E: de::Error>(self, n: u64) -> Result<T, E> {
-            T::from_number(Number::U(n)).map_err(E::custom)
-        }
-        fn visit_i64<E: de::Error>(self, n: i64) -> Result<T, E> {
-            T::from_number(Number::I(n)).map_err(E::custom)
-        }
-        fn visit_f64<E: de::Error>(self, n: f64) -> Result<T, E> {
-            T::from_number(Number::F(n)).map_err(E::custom)
-        }
-        reject!('de, T::EXPECTING; bool null seq map);
-    }
-    d.deserialize_any(V(PhantomData))
+    let mut out = None;
+    let mut take = |s: Scalar<'_>| {
+        out = Some(match s {
+            Scalar::Str(s) => T::from_text(s)?,
+            Scalar::Num(n) => T::from_number(n)?,
+        });
+        Ok(())
+    };
+    d.deserialize_any(ScalarV { expecting: T::EXPECTING, take: &mut take })?;
+    out.ok_or_else(|| de::Error::custom(expected(T::EXPECTING, "nothing")))
 }
 
 macro_rules! deserialize_leaf {
@@ -477,7 +510,7 @@ fn path_at(text: &str, end: usize) -> (String, usize) {
                 let raw = text.get(from..=i.min(b.len() - 1)).unwrap_or("");
                 match stack.last_mut() {
                     Some(Frame::Object { key, expect_key }) if *expect_key => {
-                        *key = Some(serde_json::from_str::<String>(raw).unwrap_or_else(|_| raw.to_string()));
+                        *key = Some(unescape(raw));
                         *expect_key = false;
                     }
                     _ => started(&mut stack),
@@ -520,6 +553,43 @@ fn path_at(text: &str, end: usize) -> (String, usize) {
         depth += 1;
     }
     (out, depth)
+}
+
+/// A JSON string token's text (quotes included) as the string it means. serde_json's own reader
+/// would do, but would bring its type errors and their float formatting into the code.
+fn unescape(token: &str) -> String {
+    let inner = token.strip_prefix('"').and_then(|t| t.strip_suffix('"')).unwrap_or(token);
+    let mut units: Vec<u16> = Vec::new();
+    let mut out = String::new();
+    let flush = |units: &mut Vec<u16>, out: &mut String| {
+        out.extend(char::decode_utf16(units.drain(..)).map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER)));
+    };
+    let mut chars = inner.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            flush(&mut units, &mut out);
+            out.push(c);
+            continue;
+        }
+        let simple = match chars.next() {
+            Some('u') => {
+                let hex: String = chars.by_ref().take(4).collect();
+                units.push(u16::from_str_radix(&hex, 16).unwrap_or(0xFFFD));
+                continue;
+            }
+            Some('n') => '\n',
+            Some('t') => '\t',
+            Some('r') => '\r',
+            Some('b') => '\u{8}',
+            Some('f') => '\u{c}',
+            Some(other) => other,
+            None => break,
+        };
+        flush(&mut units, &mut out);
+        out.push(simple);
+    }
+    flush(&mut units, &mut out);
+    out
 }
 
 /// serde's messages for keys in the project's words; a missing key comes back separately, to be
@@ -642,6 +712,8 @@ mod tests {
     fn messages_in_the_projects_words() {
         assert_eq!(clear("unknown field `x`, expected `a` or `b`", "key").1, "unknown key (known: a, b)");
         assert_eq!(clear("unknown field `x, expected `y``, expected one of `a`, `b`, `c`", "option").1, "unknown option (known: a, b, c)");
+        assert_eq!(unescape(r#""a\"b\\c\u00e9\ud83d\ude00\n""#), "a\"b\\cé😀\n");
+        assert_eq!(unescape(r#""\ud83d""#), "\u{FFFD}");
         assert_eq!(clear("missing field `name`", "key"), (Some("name".into()), "required".into()));
         assert_eq!(clear("port 1 is not a default sensitive port", "key").1, "port 1 is not a default sensitive port");
     }
