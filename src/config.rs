@@ -639,15 +639,18 @@ impl<'de> Deserializer<'de> for De<'_, '_> {
     }
 
     fn deserialize_seq<V: Visitor<'de>>(self, v: V) -> Result<V::Value, ReadError> {
+        // NOTE: each kind visited directly, never through `deserialize_any`, which would
+        // instantiate the visitor's other methods: serde's defaults for them bring its
+        // `Unexpected` names and core's float formatting.
         match self.node {
-            Tree::List(_) => self.deserialize_any(v),
+            Tree::List(items) => v.visit_seq(Items { items: items.iter().enumerate(), at: self.at }),
             _ => Err(self.wrong("a list")),
         }
     }
 
     fn deserialize_map<V: Visitor<'de>>(self, v: V) -> Result<V::Value, ReadError> {
         match self.node {
-            Tree::Object(_) => self.deserialize_any(v),
+            Tree::Object(members) => v.visit_map(Members { members: members.iter(), value: None, at: self.at }),
             _ => Err(self.wrong("an object")),
         }
     }
