@@ -13,7 +13,6 @@ use serde::Deserialize;
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
-use std::marker::PhantomData;
 
 pub const DEFAULT_MAX_MESSAGES: usize = 10;
 
@@ -360,30 +359,6 @@ impl<'de, T: Deserialize<'de> + Check> Deserialize<'de> for Obj<T> {
         let t = T::deserialize(d)?;
         t.check().map_err(de::Error::custom)?;
         Ok(Obj(t))
-    }
-}
-
-/// A JSON list.
-pub(crate) struct List<T>(pub Vec<T>);
-
-impl<'de, T: Deserialize<'de>> Deserialize<'de> for List<T> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V<T>(PhantomData<T>);
-        impl<'de, T: Deserialize<'de>> Visitor<'de> for V<T> {
-            type Value = List<T>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a list")
-            }
-            fn visit_seq<S: de::SeqAccess<'de>>(self, mut seq: S) -> Result<List<T>, S::Error> {
-                let mut out = Vec::new();
-                while let Some(t) = seq.next_element()? {
-                    out.push(t);
-                }
-                Ok(List(out))
-            }
-            reject!('de, "a list"; bool null number str map);
-        }
-        d.deserialize_any(V(PhantomData))
     }
 }
 

@@ -3,7 +3,7 @@
 //! checked once per call; every error names its key path (`policy.routes[0].match.severity`).
 
 use crate::accounts::{ou_path, Account};
-use crate::config::{deserialize_leaf, expected, reject, Check, Leaf, List, Number, Obj, Tags};
+use crate::config::{deserialize_leaf, expected, reject, Check, Leaf, Number, Obj, Tags};
 use crate::error::shown;
 use crate::risk::{Severity, SENSITIVE_PORTS};
 use serde::de::{self, Deserializer, Visitor};
@@ -214,9 +214,9 @@ pub fn glob(pattern: &str, text: &str) -> bool {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct RawPolicy {
     min_severity: Option<Sev>,
-    mute: Option<List<Mute>>,
-    routes: Option<List<Route>>,
-    trusted_cidrs: Option<List<TrustedCidr>>,
+    mute: Option<Vec<Mute>>,
+    routes: Option<Vec<Route>>,
+    trusted_cidrs: Option<Vec<TrustedCidr>>,
     sensitive_ports: Option<Obj<SensitivePorts>>,
 }
 
@@ -224,17 +224,17 @@ impl From<RawPolicy> for Policy {
     fn from(r: RawPolicy) -> Policy {
         let mut exposure = Exposure::default();
         let ports = r.sensitive_ports.map(|p| p.0).unwrap_or_default();
-        let removed: Vec<u16> = ports.remove.map(|l| l.0).unwrap_or_default().into_iter().map(|p| p.0).collect();
+        let removed: Vec<u16> = ports.remove.unwrap_or_default().into_iter().map(|p| p.0).collect();
         exposure.sensitive_ports.retain(|(q, _)| !removed.contains(q));
-        for Obj(add) in ports.add.map(|l| l.0).unwrap_or_default() {
+        for Obj(add) in ports.add.unwrap_or_default() {
             exposure.sensitive_ports.retain(|&(q, _)| q != add.port.0);
             exposure.sensitive_ports.push((add.port.0, add.name.0));
         }
-        exposure.trusted = r.trusted_cidrs.map(|l| l.0).unwrap_or_default().into_iter().map(|c| c.0).collect();
+        exposure.trusted = r.trusted_cidrs.unwrap_or_default().into_iter().map(|c| c.0).collect();
         Policy {
             min_severity: r.min_severity.map(|s| s.0),
-            mute: r.mute.map(|l| l.0).unwrap_or_default(),
-            routes: r.routes.map(|l| l.0).unwrap_or_default(),
+            mute: r.mute.unwrap_or_default(),
+            routes: r.routes.unwrap_or_default(),
             exposure,
         }
     }
@@ -347,8 +347,8 @@ impl<'de> Deserialize<'de> for Policy {
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct SensitivePorts {
-    add: Option<List<Obj<AddPort>>>,
-    remove: Option<List<DefaultPort>>,
+    add: Option<Vec<Obj<AddPort>>>,
+    remove: Option<Vec<DefaultPort>>,
 }
 
 #[derive(Deserialize)]

@@ -7,7 +7,7 @@
 
 use crate::config::Config;
 use crate::envelope::{self, Entry};
-use crate::config::{deserialize_leaf, expected, read_str, Check, Leaf, List, Number, Obj, Str};
+use crate::config::{deserialize_leaf, expected, read_str, Check, Leaf, Number, Obj, Str};
 use crate::error::Error;
 use crate::escape::{self, code, truncate};
 use crate::i18n::Locale;
@@ -125,7 +125,7 @@ struct RawBurst {
     changes: Count,
     /// Absent: info.
     severity: Option<Sev>,
-    groups: Option<List<Str>>,
+    groups: Option<Vec<Str>>,
     /// Absent: the number of `groups`.
     group_count: Option<Count>,
     first_time: Option<Str>,
@@ -148,7 +148,7 @@ deserialize_leaf!(Count);
 
 impl From<RawBurst> for Burst {
     fn from(r: RawBurst) -> Burst {
-        let groups: Vec<String> = r.groups.map_or_else(Vec::new, |l| l.0.into_iter().map(|g| g.0).collect());
+        let groups: Vec<String> = r.groups.map_or_else(Vec::new, |l| l.into_iter().map(|g| g.0).collect());
         let count = r.group_count.map_or(0, |c| c.0);
         Burst {
             account: r.account.map(|s| s.0),
