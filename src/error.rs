@@ -39,19 +39,6 @@ pub(crate) fn shown(s: &str) -> String {
     out
 }
 
-/// How a JSON value is named in messages ("a string", "a list", ...).
-pub(crate) fn kind_of(v: &serde_json::Value) -> &'static str {
-    use serde_json::Value::*;
-    match v {
-        Null => "null",
-        Bool(_) => "a boolean",
-        Number(_) => "a number",
-        String(_) => "a string",
-        Array(_) => "a list",
-        Object(_) => "an object",
-    }
-}
-
 fn or_input(path: &str) -> &str {
     if path.is_empty() {
         "input"

@@ -57,8 +57,12 @@ pub fn format_event(input: &Value, options: &Value) -> Result<Formatted, Error> 
 /// Format an input given as JSON text: the fast path (nothing of the input is copied that no
 /// message needs).
 pub fn format_json(input: &str, options: &Value) -> Result<Formatted, Error> {
-    let cfg = Config::from_json(options)?;
-    json::parse(input, "", |n| format::format(n, &cfg))?
+    format_text(input, &Config::from_json(options)?)
+}
+
+/// [`format_json`] with options already read (the wasm boundary reads them from JSON text).
+pub(crate) fn format_text(input: &str, cfg: &Config) -> Result<Formatted, Error> {
+    json::parse(input, "", |n| format::format(n, cfg))?
 }
 
 /// What grouping changes into bursts needs, one entry per security-group change in the input.

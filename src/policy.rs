@@ -3,10 +3,14 @@
 //! checked once per call; every error names its key path (`policy.routes[0].match.severity`).
 
 use crate::accounts::{ou_path, Account};
-use crate::error::{kind_of, shown, Error};
+use crate::config::{deserialize_leaf, expected, reject, Check, Leaf, Number, Obj, Tags};
+use crate::error::shown;
 use crate::risk::{Severity, SENSITIVE_PORTS};
-use serde_json::{Map, Value};
+use serde::de::{self, Deserializer, Visitor};
+use serde::Deserialize;
 use std::collections::BTreeMap;
+use std::fmt;
+use std::marker::PhantomData;
 use std::net::IpAddr;
 
 /// Where a message goes when no route matches.
@@ -207,196 +211,283 @@ pub fn glob(pattern: &str, text: &str) -> bool {
 
 // ---- reading the option ----
 
-fn err(path: &str, message: impl Into<String>) -> Error {
-    Error::Option { name: path.to_string(), message: message.into() }
+/// The `policy` object as given; [`Policy`] is read through it.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct RawPolicy {
+    min_severity: Option<Sev>,
+    mute: Option<Vec<Mute>>,
+    routes: Option<Vec<Route>>,
+    trusted_cidrs: Option<Vec<TrustedCidr>>,
+    sensitive_ports: Option<Obj<SensitivePorts>>,
 }
 
-fn object<'v>(v: &'v Value, path: &str, known: &[&str]) -> Result<&'v Map<String, Value>, Error> {
-    let m = v.as_object().ok_or_else(|| err(path, format!("expected an object, found {}", kind_of(v))))?;
-    if let Some(k) = m.keys().find(|k| !known.contains(&k.as_str())) {
-        return Err(err(&format!("{path}.{}", shown(k)), format!("unknown key (known: {})", known.join(", "))));
-    }
-    Ok(m)
-}
-
-fn list<'v>(v: &'v Value, path: &str) -> Result<&'v Vec<Value>, Error> {
-    v.as_array().ok_or_else(|| err(path, format!("expected a list, found {}", kind_of(v))))
-}
-
-fn nonempty_string(v: &Value, path: &str) -> Result<String, Error> {
-    match v {
-        Value::String(s) if !s.trim().is_empty() && s.chars().count() <= 512 => Ok(s.trim().to_string()),
-        Value::String(s) if s.trim().is_empty() => Err(err(path, "expected a non-empty string")),
-        Value::String(_) => Err(err(path, "longer than 512 characters")),
-        other => Err(err(path, format!("expected a string, found {}", kind_of(other)))),
-    }
-}
-
-/// `"x"` or `["x", "y"]`.
-fn one_or_many(v: &Value, path: &str) -> Result<Vec<String>, Error> {
-    match v {
-        Value::Array(items) if !items.is_empty() => {
-            items.iter().enumerate().map(|(i, s)| nonempty_string(s, &format!("{path}[{i}]"))).collect()
+impl From<RawPolicy> for Policy {
+    fn from(r: RawPolicy) -> Policy {
+        let mut exposure = Exposure::default();
+        let ports = r.sensitive_ports.map(|p| p.0).unwrap_or_default();
+        let removed: Vec<u16> = ports.remove.unwrap_or_default().into_iter().map(|p| p.0).collect();
+        exposure.sensitive_ports.retain(|(q, _)| !removed.contains(q));
+        for Obj(add) in ports.add.unwrap_or_default() {
+            exposure.sensitive_ports.retain(|&(q, _)| q != add.port.0);
+            exposure.sensitive_ports.push((add.port.0, add.name.0));
         }
-        Value::Array(_) => Err(err(path, "expected at least one value")),
-        other => Ok(vec![nonempty_string(other, path)?]),
-    }
-}
-
-fn severity(v: &Value, path: &str) -> Result<Severity, Error> {
-    match v.as_str() {
-        Some("info") => Ok(Severity::Info),
-        Some("warning") => Ok(Severity::Warning),
-        Some("critical") => Ok(Severity::Critical),
-        Some(other) => Err(err(path, format!("unknown severity \"{}\" (use \"info\", \"warning\" or \"critical\")", shown(other)))),
-        None => Err(err(path, format!("expected a severity (string), found {}", kind_of(v)))),
-    }
-}
-
-/// `"critical"` or `["critical", "warning"]`.
-fn severities(v: &Value, path: &str) -> Result<Vec<Severity>, Error> {
-    match v {
-        Value::Array(l) if !l.is_empty() => l.iter().enumerate().map(|(j, s)| severity(s, &format!("{path}[{j}]"))).collect(),
-        Value::Array(_) => Err(err(path, "expected at least one value")),
-        s => Ok(vec![severity(s, path)?]),
-    }
-}
-
-fn tags(v: &Value, path: &str) -> Result<BTreeMap<String, String>, Error> {
-    let m = v.as_object().ok_or_else(|| err(path, format!("expected an object of tag -> value, found {}", kind_of(v))))?;
-    m.iter()
-        .map(|(k, t)| match t {
-            Value::String(s) => Ok((k.clone(), s.clone())),
-            other => Err(err(&format!("{path}[\"{}\"]", shown(k)), format!("expected a string, found {}", kind_of(other)))),
-        })
-        .collect()
-}
-
-/// Reads the scope keys of `m` (the others are the caller's).
-fn scope(m: &Map<String, Value>, path: &str) -> Result<Scope, Error> {
-    let mut s = Scope::default();
-    for (k, v) in m {
-        let here = format!("{path}.{k}");
-        match k.as_str() {
-            "account" => s.account = Some(one_or_many(v, &here)?),
-            "eventName" => s.event_name = Some(one_or_many(v, &here)?),
-            "ou" => s.ou = Some(ou_path(&nonempty_string(v, &here)?)),
-            "tag" => s.tag = tags(v, &here)?,
-            _ => {}
+        exposure.trusted = r.trusted_cidrs.unwrap_or_default().into_iter().map(|c| c.0).collect();
+        Policy {
+            min_severity: r.min_severity.map(|s| s.0),
+            mute: r.mute.unwrap_or_default(),
+            routes: r.routes.unwrap_or_default(),
+            exposure,
         }
     }
-    Ok(s)
+}
+
+/// One `mute` entry as given.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct RawMute {
+    principal: Option<Text>,
+    user_agent: Option<Text>,
+    account: Option<OneOrMany<Text>>,
+    ou: Option<Text>,
+    event_name: Option<OneOrMany<Text>>,
+    tag: Option<Tags>,
+    severity: Option<OneOrMany<Sev>>,
+}
+
+impl Check for RawMute {
+    fn check(&self) -> Result<(), &'static str> {
+        let tags_empty = self.tag.as_ref().is_none_or(|t| t.0.is_empty());
+        let given = [self.principal.is_some(), self.user_agent.is_some(), self.account.is_some(), self.ou.is_some()]
+            .into_iter()
+            .chain([self.event_name.is_some(), !tags_empty, self.severity.is_some()]);
+        if given.into_iter().any(|g| g) {
+            Ok(())
+        } else {
+            Err("an empty entry would mute everything; name at least one field")
+        }
+    }
+}
+
+impl From<RawMute> for Mute {
+    fn from(r: RawMute) -> Mute {
+        Mute {
+            principal: r.principal.map(|t| t.0),
+            user_agent: r.user_agent.map(|t| t.0),
+            scope: scope(r.account, r.ou, r.event_name, r.tag),
+            severity: r.severity.map(|l| l.0.into_iter().map(|s| s.0).collect()),
+        }
+    }
+}
+
+impl Check for RawPolicy {}
+impl Check for RawRoute {}
+impl Check for Match {}
+impl Check for SensitivePorts {}
+impl Check for AddPort {}
+
+fn scope(account: Option<OneOrMany<Text>>, ou: Option<Text>, event_name: Option<OneOrMany<Text>>, tag: Option<Tags>) -> Scope {
+    let texts = |l: OneOrMany<Text>| l.0.into_iter().map(|t| t.0).collect();
+    Scope {
+        account: account.map(texts),
+        ou: ou.map(|o| ou_path(&o.0)),
+        event_name: event_name.map(texts),
+        tag: tag.map(|t| t.0).unwrap_or_default(),
+    }
+}
+
+/// One route as given.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRoute {
+    destination: Text,
+    mention: Option<Mention>,
+    #[serde(rename = "match")]
+    when: Obj<Match>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct Match {
+    account: Option<OneOrMany<Text>>,
+    ou: Option<Text>,
+    tag: Option<Tags>,
+    severity: Option<OneOrMany<Sev>>,
+    event_name: Option<OneOrMany<Text>>,
+}
+
+impl From<RawRoute> for Route {
+    fn from(r: RawRoute) -> Route {
+        let m = r.when.0;
+        Route {
+            destination: r.destination.0,
+            mention: r.mention.map(|m| m.0),
+            scope: scope(m.account, m.ou, m.event_name, m.tag),
+            severity: m.severity.map(|l| l.0.into_iter().map(|s| s.0).collect()),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Mute {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Obj::<RawMute>::deserialize(d).map(|m| Mute::from(m.0))
+    }
+}
+
+impl<'de> Deserialize<'de> for Route {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Obj::<RawRoute>::deserialize(d).map(|r| Route::from(r.0))
+    }
+}
+
+impl<'de> Deserialize<'de> for Policy {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Obj::<RawPolicy>::deserialize(d).map(|p| Policy::from(p.0))
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct SensitivePorts {
+    add: Option<Vec<Obj<AddPort>>>,
+    remove: Option<Vec<DefaultPort>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AddPort {
+    port: Port,
+    name: Text,
+}
+
+/// A non-empty string of at most 512 characters, trimmed.
+struct Text(String);
+
+impl Leaf for Text {
+    fn from_text(s: &str) -> Result<Text, String> {
+        let t = s.trim();
+        if t.is_empty() {
+            Err("expected a non-empty string".into())
+        } else if t.chars().count() > 512 {
+            Err("longer than 512 characters".into())
+        } else {
+            Ok(Text(t.to_string()))
+        }
+    }
+}
+
+deserialize_leaf!(Text, Mention, TrustedCidr, Sev, Port, DefaultPort);
+
+/// A severity by name.
+pub(crate) struct Sev(pub Severity);
+
+impl Leaf for Sev {
+    const EXPECTING: &'static str = "a severity (string)";
+    fn from_text(s: &str) -> Result<Sev, String> {
+        match s {
+            "info" => Ok(Sev(Severity::Info)),
+            "warning" => Ok(Sev(Severity::Warning)),
+            "critical" => Ok(Sev(Severity::Critical)),
+            other => Err(format!("unknown severity \"{}\" (use \"info\", \"warning\" or \"critical\")", shown(other))),
+        }
+    }
+}
+
+/// `"x"` or a non-empty `["x", "y"]`.
+struct OneOrMany<T>(Vec<T>);
+
+impl<'de, T: Leaf + Deserialize<'de>> Deserialize<'de> for OneOrMany<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<T>(PhantomData<T>);
+        impl<'de, T: Leaf + Deserialize<'de>> Visitor<'de> for V<T> {
+            type Value = OneOrMany<T>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                write!(f, "{} or a list of them", T::EXPECTING)
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<OneOrMany<T>, E> {
+                T::from_text(s).map(|t| OneOrMany(vec![t])).map_err(E::custom)
+            }
+            fn visit_seq<S: de::SeqAccess<'de>>(self, mut seq: S) -> Result<OneOrMany<T>, S::Error> {
+                let mut out = Vec::new();
+                while let Some(t) = seq.next_element()? {
+                    out.push(t);
+                }
+                if out.is_empty() {
+                    return Err(de::Error::custom("expected at least one value"));
+                }
+                Ok(OneOrMany(out))
+            }
+            reject!('de, format!("{} or a list of them", T::EXPECTING); bool null number map);
+        }
+        d.deserialize_any(V(PhantomData))
+    }
 }
 
 /// A mention from options: `<!here>`, `<!channel>`, `<!subteam^ID>` or `<@U…>`, several allowed
 /// when separated by spaces. Nothing else, so a route cannot smuggle links or other markup.
-fn mention(v: &Value, path: &str) -> Result<String, Error> {
-    let s = nonempty_string(v, path)?;
-    let id = |x: &str| !x.is_empty() && x.len() <= 32 && x.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
-    let ok = |t: &str| match t {
-        "<!here>" | "<!channel>" => true,
-        _ => {
-            let inner = t.strip_prefix('<').and_then(|t| t.strip_suffix('>'));
-            inner.and_then(|i| i.strip_prefix("!subteam^")).is_some_and(id)
-                || inner.and_then(|i| i.strip_prefix('@')).is_some_and(|u| u.starts_with(['U', 'W']) && id(u))
+struct Mention(String);
+
+impl Leaf for Mention {
+    fn from_text(s: &str) -> Result<Mention, String> {
+        let s = Text::from_text(s)?;
+        let id = |x: &str| !x.is_empty() && x.len() <= 32 && x.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
+        let ok = |t: &str| match t {
+            "<!here>" | "<!channel>" => true,
+            _ => {
+                let inner = t.strip_prefix('<').and_then(|t| t.strip_suffix('>'));
+                inner.and_then(|i| i.strip_prefix("!subteam^")).is_some_and(id)
+                    || inner.and_then(|i| i.strip_prefix('@')).is_some_and(|u| u.starts_with(['U', 'W']) && id(u))
+            }
+        };
+        let tokens: Vec<&str> = s.0.split_whitespace().collect();
+        match tokens.iter().find(|t| !ok(t)) {
+            Some(bad) => Err(format!("\"{}\" is not a mention (use <!here>, <!channel>, <!subteam^ID> or <@U…>)", shown(bad))),
+            None if tokens.len() > 10 => Err("at most 10 mentions".into()),
+            None => Ok(Mention(tokens.join(" "))),
         }
-    };
-    let tokens: Vec<&str> = s.split_whitespace().collect();
-    match tokens.iter().find(|t| !ok(t)) {
-        Some(bad) => Err(err(path, format!("\"{}\" is not a mention (use <!here>, <!channel>, <!subteam^ID> or <@U…>)", shown(bad)))),
-        None if tokens.len() > 10 => Err(err(path, "at most 10 mentions")),
-        None => Ok(tokens.join(" ")),
     }
 }
 
-fn port(v: &Value, path: &str) -> Result<u16, Error> {
-    v.as_u64()
-        .and_then(|n| u16::try_from(n).ok())
-        .filter(|&n| n > 0)
-        .ok_or_else(|| {
-            let found = if v.is_number() { v.to_string() } else { kind_of(v).to_string() };
-            err(path, format!("expected a port number from 1 to 65535, found {found}"))
-        })
-}
+/// A trusted range: a CIDR narrower than the whole internet.
+struct TrustedCidr(Cidr);
 
-/// The `policy` option; `null` is no policy.
-pub fn parse(v: &Value) -> Result<Policy, Error> {
-    let mut p = Policy::default();
-    if v.is_null() {
-        return Ok(p);
-    }
-    let m = object(v, "policy", &["minSeverity", "mute", "routes", "trustedCidrs", "sensitivePorts"])?;
-    for (key, v) in m {
-        let path = format!("policy.{key}");
-        match key.as_str() {
-            "minSeverity" => p.min_severity = Some(severity(v, &path)?),
-            "mute" => {
-                for (i, e) in list(v, &path)?.iter().enumerate() {
-                    let here = format!("{path}[{i}]");
-                    let m = object(e, &here, &["principal", "userAgent", "account", "ou", "eventName", "tag", "severity"])?;
-                    if m.is_empty() {
-                        return Err(err(&here, "an empty entry would mute everything; name at least one field"));
-                    }
-                    p.mute.push(Mute {
-                        principal: m.get("principal").map(|g| nonempty_string(g, &format!("{here}.principal"))).transpose()?,
-                        user_agent: m.get("userAgent").map(|g| nonempty_string(g, &format!("{here}.userAgent"))).transpose()?,
-                        scope: scope(m, &here)?,
-                        severity: m.get("severity").map(|v| severities(v, &format!("{here}.severity"))).transpose()?,
-                    });
-                }
-            }
-            "routes" => {
-                for (i, e) in list(v, &path)?.iter().enumerate() {
-                    let here = format!("{path}[{i}]");
-                    let r = object(e, &here, &["destination", "mention", "match"])?;
-                    let destination = nonempty_string(r.get("destination").unwrap_or(&Value::Null), &format!("{here}.destination"))?;
-                    let mention = r.get("mention").map(|m| mention(m, &format!("{here}.mention"))).transpose()?;
-                    let at = format!("{here}.match");
-                    let m = object(r.get("match").unwrap_or(&Value::Null), &at, &["account", "ou", "tag", "severity", "eventName"])?;
-                    let severity = m.get("severity").map(|v| severities(v, &format!("{at}.severity"))).transpose()?;
-                    p.routes.push(Route { destination, mention, scope: scope(m, &at)?, severity });
-                }
-            }
-            "trustedCidrs" => {
-                for (i, c) in list(v, &path)?.iter().enumerate() {
-                    let here = format!("{path}[{i}]");
-                    let text = nonempty_string(c, &here)?;
-                    let cidr = Cidr::parse(&text)
-                        .ok_or_else(|| err(&here, format!("\"{}\" is not an IPv4 or IPv6 CIDR", shown(&text))))?;
-                    if cidr.len == 0 {
-                        return Err(err(&here, "trusting the whole internet would hide every exposure"));
-                    }
-                    p.exposure.trusted.push(cidr);
-                }
-            }
-            "sensitivePorts" => {
-                let m = object(v, &path, &["add", "remove"])?;
-                if let Some(r) = m.get("remove") {
-                    for (i, n) in list(r, &format!("{path}.remove"))?.iter().enumerate() {
-                        let here = format!("{path}.remove[{i}]");
-                        let n = port(n, &here)?;
-                        let before = p.exposure.sensitive_ports.len();
-                        p.exposure.sensitive_ports.retain(|&(q, _)| q != n);
-                        if p.exposure.sensitive_ports.len() == before {
-                            return Err(err(&here, format!("port {n} is not a default sensitive port")));
-                        }
-                    }
-                }
-                if let Some(a) = m.get("add") {
-                    for (i, e) in list(a, &format!("{path}.add"))?.iter().enumerate() {
-                        let here = format!("{path}.add[{i}]");
-                        let e = object(e, &here, &["port", "name"])?;
-                        let n = port(e.get("port").unwrap_or(&Value::Null), &format!("{here}.port"))?;
-                        let name = nonempty_string(e.get("name").unwrap_or(&Value::Null), &format!("{here}.name"))?;
-                        p.exposure.sensitive_ports.retain(|&(q, _)| q != n);
-                        p.exposure.sensitive_ports.push((n, name));
-                    }
-                }
-            }
-            _ => {}
+impl Leaf for TrustedCidr {
+    fn from_text(t: &str) -> Result<TrustedCidr, String> {
+        let t = Text::from_text(t)?;
+        match Cidr::parse(&t.0) {
+            None => Err(format!("\"{}\" is not an IPv4 or IPv6 CIDR", shown(&t.0))),
+            Some(c) if c.len == 0 => Err("trusting the whole internet would hide every exposure".into()),
+            Some(c) => Ok(TrustedCidr(c)),
         }
     }
-    Ok(p)
+}
+
+/// A port number from 1 to 65535.
+struct Port(u16);
+
+impl Leaf for Port {
+    const EXPECTING: &'static str = "a port number from 1 to 65535";
+    fn from_number(n: Number) -> Result<Port, String> {
+        match n.whole().map(u16::try_from) {
+            Some(Ok(p)) if p > 0 => Ok(Port(p)),
+            _ => Err(expected(Self::EXPECTING, &n.to_string())),
+        }
+    }
+}
+
+/// A port of the default sensitive set (what `sensitivePorts.remove` may name).
+struct DefaultPort(u16);
+
+impl Leaf for DefaultPort {
+    const EXPECTING: &'static str = Port::EXPECTING;
+    fn from_number(n: Number) -> Result<DefaultPort, String> {
+        let Port(p) = Port::from_number(n)?;
+        if SENSITIVE_PORTS.iter().any(|&(q, _)| q == p) {
+            Ok(DefaultPort(p))
+        } else {
+            Err(format!("port {p} is not a default sensitive port"))
+        }
+    }
 }
 
 #[cfg(test)]

@@ -7,16 +7,18 @@
 
 use crate::config::Config;
 use crate::envelope::{self, Entry};
+use crate::config::{deserialize_leaf, expected, read_str, Check, Leaf, Number, Obj, Str};
+use crate::error::Error;
 use crate::json::Node;
-use crate::error::{kind_of, Error};
 use crate::escape::{self, code, truncate};
 use crate::i18n::Locale;
 use crate::path::Path;
+use crate::policy::Sev;
 use crate::risk::Severity;
 use crate::slack::{event_time, Block, Text, MAX_FIELD, MAX_HEADER};
 use crate::{cloudtrail::Record, rules, time};
-use serde::Serialize;
-use serde_json::{Map, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 /// Groups listed by name in a summary; the rest are counted.
 const MAX_GROUPS_SHOWN: usize = 10;
@@ -101,67 +103,70 @@ pub struct Burst {
     pub last_time: Option<String>,
 }
 
-const KNOWN: &str = "account, principal, principalType, changes, severity, groups, groupCount, firstTime, lastTime";
+/// A burst as the caller hands it over (camelCase keys; unknown keys are errors).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct RawBurst {
+    account: Option<Str>,
+    principal: Str,
+    principal_type: Option<Str>,
+    changes: Count,
+    /// Absent: info.
+    severity: Option<Sev>,
+    groups: Option<Vec<Str>>,
+    /// Absent: the number of `groups`.
+    group_count: Option<Count>,
+    first_time: Option<Str>,
+    last_time: Option<Str>,
+}
 
-impl Burst {
-    /// Reads a burst from a JSON object with the keys of [`KNOWN`]; names the key that is wrong.
-    pub fn from_json(v: &Value) -> Result<Burst, Error> {
-        let map = match v {
-            Value::Object(m) => m,
-            other => return Err(Error::Shape { path: "burst".into(), expected: "an object", found: kind_of(other) }),
-        };
-        if let Some(k) = map.keys().find(|k| !KNOWN.split(", ").any(|known| known == k.as_str())) {
-            return Err(bad(k, &format!("unknown key (known: {KNOWN})")));
-        }
-        let principal = opt_string(map, "principal")?.ok_or_else(|| bad("principal", "required (a string)"))?;
-        let changes = match map.get("changes") {
-            Some(Value::Number(n)) => n.as_u64().ok_or_else(|| bad("changes", &format!("expected a whole number ≥ 0, found {n}")))?,
-            Some(other) => return Err(bad("changes", &format!("expected a number, found {}", kind_of(other)))),
-            None => return Err(bad("changes", "required (a number)")),
-        };
-        let severity = match opt_string(map, "severity")?.as_deref() {
-            Some("critical") => Severity::Critical,
-            Some("warning") => Severity::Warning,
-            Some("info") | None => Severity::Info,
-            Some(other) => return Err(bad("severity", &format!("expected \"critical\", \"warning\" or \"info\", found \"{}\"", crate::error::shown(other)))),
-        };
-        let groups = match map.get("groups") {
-            None | Some(Value::Null) => Vec::new(),
-            Some(Value::Array(items)) => items
-                .iter()
-                .enumerate()
-                .map(|(i, g)| g.as_str().map(str::to_string).ok_or_else(|| bad(&format!("groups[{i}]"), &format!("expected a string, found {}", kind_of(g)))))
-                .collect::<Result<_, _>>()?,
-            Some(other) => return Err(bad("groups", &format!("expected a list of strings, found {}", kind_of(other)))),
-        };
-        let group_count = match map.get("groupCount") {
-            None | Some(Value::Null) => groups.len() as u64,
-            Some(Value::Number(n)) => n.as_u64().ok_or_else(|| bad("groupCount", &format!("expected a whole number ≥ 0, found {n}")))?,
-            Some(other) => return Err(bad("groupCount", &format!("expected a number, found {}", kind_of(other)))),
-        };
-        Ok(Burst {
-            account: opt_string(map, "account")?,
-            principal,
-            principal_type: opt_string(map, "principalType")?,
-            changes,
-            severity,
-            group_count: group_count.max(groups.len() as u64),
-            groups,
-            first_time: opt_string(map, "firstTime")?,
-            last_time: opt_string(map, "lastTime")?,
-        })
+impl Check for RawBurst {}
+
+/// A whole number ≥ 0.
+struct Count(u64);
+
+impl Leaf for Count {
+    const EXPECTING: &'static str = "a whole number ≥ 0";
+    fn from_number(n: Number) -> Result<Count, String> {
+        n.whole().map(Count).ok_or_else(|| expected(Self::EXPECTING, &n.to_string()))
     }
 }
 
-fn bad(key: &str, message: &str) -> Error {
-    Error::Unrecognized { path: format!("burst.{key}"), detail: message.to_string() }
+deserialize_leaf!(Count);
+
+impl From<RawBurst> for Burst {
+    fn from(r: RawBurst) -> Burst {
+        let groups: Vec<String> = r.groups.map_or_else(Vec::new, |l| l.into_iter().map(|g| g.0).collect());
+        let count = r.group_count.map_or(0, |c| c.0);
+        Burst {
+            account: r.account.map(|s| s.0),
+            principal: r.principal.0,
+            principal_type: r.principal_type.map(|s| s.0),
+            changes: r.changes.0,
+            severity: r.severity.map_or(Severity::Info, |s| s.0),
+            group_count: count.max(groups.len() as u64),
+            groups,
+            first_time: r.first_time.map(|s| s.0),
+            last_time: r.last_time.map(|s| s.0),
+        }
+    }
 }
 
-fn opt_string(map: &Map<String, Value>, key: &str) -> Result<Option<String>, Error> {
-    match map.get(key) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(other) => Err(bad(key, &format!("expected a string, found {}", kind_of(other)))),
+/// Errors of a burst: `burst.<key path>`, or `burst` for the value itself.
+fn burst_error(path: String, detail: String) -> Error {
+    let path = if path.is_empty() { "burst".to_string() } else { format!("burst.{path}") };
+    Error::Unrecognized { path, detail }
+}
+
+impl Burst {
+    /// Reads a burst from a JSON object; an error names the key that is wrong.
+    pub fn from_json(v: &Value) -> Result<Burst, Error> {
+        Burst::from_json_str(&v.to_string())
+    }
+
+    /// Reads a burst from JSON text, straight from the text.
+    pub fn from_json_str(text: &str) -> Result<Burst, Error> {
+        read_str::<Obj<RawBurst>>(text, "burst", "key", burst_error).map(|b| Burst::from(b.0))
     }
 }
 
@@ -270,12 +275,31 @@ mod tests {
 
     #[test]
     fn a_burst_names_its_bad_key() {
-        let e = |v: Value| Burst::from_json(&v).unwrap_err().to_string();
+        let e = |v: Value| {
+            let from_value = Burst::from_json(&v).unwrap_err();
+            assert_eq!(Burst::from_json_str(&v.to_string()).unwrap_err(), from_value, "text and value agree on {v}");
+            from_value.to_string()
+        };
         assert_eq!(e(json!([])), "burst: expected an object, found a list");
-        assert_eq!(e(json!({"changes": 1})), "burst.principal: required (a string)");
+        assert_eq!(e(json!({"changes": 1})), "burst.principal: required");
+        assert_eq!(e(json!({"principal": "a"})), "burst.changes: required");
         assert_eq!(e(json!({"principal": "a", "changes": -1})), "burst.changes: expected a whole number ≥ 0, found -1");
-        assert_eq!(e(json!({"principal": "a", "changes": 1, "severity": "high"})), "burst.severity: expected \"critical\", \"warning\" or \"info\", found \"high\"");
+        assert_eq!(e(json!({"principal": "a", "changes": "1"})), "burst.changes: expected a whole number ≥ 0, found a string");
+        assert_eq!(e(json!({"principal": "a", "changes": 1, "severity": "high"})), "burst.severity: unknown severity \"high\" (use \"info\", \"warning\" or \"critical\")");
         assert_eq!(e(json!({"principal": "a", "changes": 1, "groups": ["sg-1", 2]})), "burst.groups[1]: expected a string, found a number");
-        assert!(e(json!({"principal": "a", "changes": 1, "colour": "red"})).starts_with("burst.colour: unknown key"));
+        assert_eq!(e(json!({"principal": "a", "changes": 1, "groupCount": 1.5})), "burst.groupCount: expected a whole number ≥ 0, found 1.5");
+        assert_eq!(
+            e(json!({"principal": "a", "changes": 1, "colour": "red"})),
+            "burst.colour: unknown key (known: account, principal, principalType, changes, severity, groups, groupCount, firstTime, lastTime)"
+        );
+        assert!(Burst::from_json_str("{").unwrap_err().to_string().starts_with("burst: invalid JSON: "));
+    }
+
+    #[test]
+    fn a_burst_reads_with_defaults() {
+        let b = Burst::from_json_str(r#"{"principal": "alice", "changes": 3, "groups": ["sg-1", "sg-2"], "groupCount": 1}"#).unwrap();
+        assert_eq!((b.severity, b.group_count, b.account), (Severity::Info, 2, None));
+        let b = Burst::from_json(&json!({"principal": "a", "changes": 0, "severity": "critical", "groupCount": 12, "firstTime": null})).unwrap();
+        assert_eq!((b.severity, b.group_count, b.first_time), (Severity::Critical, 12, None));
     }
 }

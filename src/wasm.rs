@@ -2,7 +2,6 @@
 //! it with coarse data: the input and options in, the whole result out.
 
 use crate::Error;
-use serde_json::Value;
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -173,14 +172,19 @@ pub fn format_bodies(input: Input, options: Option<OptionsArg>) -> Result<Format
 }
 
 fn format(input: Input, options: Option<OptionsArg>, bodies: bool) -> Result<JsValue, JsValue> {
-    let input: JsValue = input.into();
-    let options = match options {
-        Some(o) => to_json_value(o.into(), "options")?,
-        None => Value::Null,
-    };
-    let text = input_text(input)?;
-    let result = crate::format_json(&text, &options).map_err(into_error)?;
+    let cfg = config(options)?;
+    let text = input_text(input.into())?;
+    let result = crate::format_text(&text, &cfg).map_err(into_error)?;
     js_sys::JSON::parse(&result.to_json(bodies))
+}
+
+/// The options, read from one JSON text and validated (`undefined` or `null`: the defaults).
+fn config(options: Option<OptionsArg>) -> Result<crate::config::Config, JsValue> {
+    let text = match options {
+        Some(o) => json_text(o.into(), "options")?,
+        None => None,
+    };
+    crate::config::Config::from_json_str(text.as_deref().unwrap_or("")).map_err(into_error)
 }
 
 /// The input as JSON text: a string as it is, an object as one `JSON.stringify` (JavaScript
@@ -201,14 +205,6 @@ fn json_text(v: JsValue, what: &str) -> Result<Option<String>, JsValue> {
     let text = js_sys::JSON::stringify(&v).map_err(|e| js_error(what, &format!("{what}: cannot be read as JSON: {}", describe(&e))))?;
     // NOTE: JSON.stringify returns undefined (not an error) for functions and symbols.
     text.as_string().map(Some).ok_or_else(|| js_error(what, &format!("{what}: expected an object or JSON text")))
-}
-
-/// A JS value as a `serde_json::Value` (options and bursts: small).
-fn to_json_value(v: JsValue, what: &str) -> Result<Value, JsValue> {
-    match json_text(v, what)? {
-        None => Ok(Value::Null),
-        Some(text) => serde_json::from_str(&text).map_err(|e| into_error(Error::Json { path: what.into(), message: e.to_string() })),
-    }
 }
 
 fn describe(e: &JsValue) -> String {
@@ -233,6 +229,7 @@ fn js_error(path: &str, message: &str) -> JsValue {
 #[cfg(feature = "bench")]
 mod bench {
     use super::*;
+    use serde_json::Value;
     use serde::Serialize;
 
     fn out(result: crate::Formatted, objects: bool) -> Result<JsValue, JsValue> {
@@ -347,12 +344,10 @@ pub fn thread_facts(input: Input) -> Result<ThreadFactsOut, JsValue> {
 /// Throws an `Error` naming the key (`burst.changes: ...`) when the burst or an option is wrong.
 #[wasm_bindgen(js_name = threadSummary)]
 pub fn thread_summary(burst: BurstArg, options: Option<OptionsArg>) -> Result<ThreadSummaryOut, JsValue> {
-    let burst = to_json_value(burst.into(), "burst")?;
-    let options = match options {
-        Some(o) => to_json_value(o.into(), "options")?,
-        None => Value::Null,
-    };
-    to_js(&crate::thread_summary(&burst, &options).map_err(into_error)?).map(JsCast::unchecked_into)
+    let burst = json_text(burst.into(), "burst")?;
+    let burst = crate::thread::Burst::from_json_str(burst.as_deref().unwrap_or("null")).map_err(into_error)?;
+    let cfg = config(options)?;
+    to_js(&crate::thread::summary(&burst, &cfg)).map(JsCast::unchecked_into)
 }
 
 fn to_js<T: serde::Serialize>(value: &T) -> Result<JsValue, JsValue> {

@@ -261,8 +261,13 @@ fn a_bad_policy_names_the_key_path() {
         (json!({"mute": [{"eventName": ["A", 1]}]}), "options.policy.mute[0].eventName[1]: expected a string, found a number"),
         (json!({"mute": [{"ou": "Root", "severity": []}]}), "options.policy.mute[0].severity: expected at least one value"),
         (json!({"mute": [{"tag": {"env": true}}]}), "options.policy.mute[0].tag[\"env\"]: expected a string, found a boolean"),
-        (json!({"routes": [{"match": {}}]}), "options.policy.routes[0].destination: expected a string, found null"),
-        (json!({"routes": [{"destination": "a"}]}), "options.policy.routes[0].match: expected an object, found null"),
+        (json!({"routes": [{"match": {}}]}), "options.policy.routes[0].destination: required"),
+        (json!({"routes": [{"destination": null, "match": {}}]}), "options.policy.routes[0].destination: expected a string, found null"),
+        (json!({"routes": [{"destination": " ", "match": {}}]}), "options.policy.routes[0].destination: expected a non-empty string"),
+        (json!({"routes": [{"destination": "a"}]}), "options.policy.routes[0].match: required"),
+        (json!({"routes": [{"destination": "a", "match": []}]}), "options.policy.routes[0].match: expected an object, found a list"),
+        (json!({"routes": [{"destination": "a", "match": {}}, {"destination": "b", "match": {"severity": "loud"}}]}),
+            "options.policy.routes[1].match.severity: unknown severity \"loud\" (use \"info\", \"warning\" or \"critical\")"),
         (json!({"routes": [{"destination": "a", "match": {"severity": "urgent"}}]}), "options.policy.routes[0].match.severity: unknown severity \"urgent\""),
         (json!({"routes": [{"destination": "a", "match": {"severity": ["info", 2]}}]}), "options.policy.routes[0].match.severity[1]: expected a severity (string), found a number"),
         (json!({"routes": [{"destination": "a", "match": {"principal": "x"}}]}), "options.policy.routes[0].match.principal: unknown key"),
@@ -271,9 +276,12 @@ fn a_bad_policy_names_the_key_path() {
         (json!({"routes": [{"destination": "a", "mention": "<@U1|x>", "match": {}}]}), "options.policy.routes[0].mention: \"<@U1|x>\" is not a mention"),
         (json!({"trustedCidrs": ["10.0.0.0/33"]}), "options.policy.trustedCidrs[0]: \"10.0.0.0/33\" is not an IPv4 or IPv6 CIDR"),
         (json!({"sensitivePorts": {"add": [{"port": 70000, "name": "x"}]}}), "options.policy.sensitivePorts.add[0].port: expected a port number from 1 to 65535, found 70000"),
-        (json!({"sensitivePorts": {"add": [{"port": 80}]}}), "options.policy.sensitivePorts.add[0].name: expected a string, found null"),
+        (json!({"sensitivePorts": {"add": [{"port": 80}]}}), "options.policy.sensitivePorts.add[0].name: required"),
         (json!({"sensitivePorts": {"remove": [8080]}}), "options.policy.sensitivePorts.remove[0]: port 8080 is not a default sensitive port"),
         (json!({"sensitivePorts": {"drop": []}}), "options.policy.sensitivePorts.drop: unknown key (known: add, remove)"),
+        (json!({"sensitivePorts": {"remove": [22.5]}}), "options.policy.sensitivePorts.remove[0]: expected a port number from 1 to 65535, found 22.5"),
+        (json!({"sensitivePorts": {"add": [[80, "HTTP"]]}}), "options.policy.sensitivePorts.add[0]: expected an object, found a list"),
+        (json!({"trustedCidrs": "10.0.0.0/8"}), "options.policy.trustedCidrs: expected a list, found a string"),
     ] {
         let got = error(MYSQL, json!({"policy": policy}));
         assert!(got.starts_with(want), "{policy}\n got: {got}\nwant: {want}");
@@ -305,4 +313,52 @@ fn the_readme_worked_example_does_what_it_says() {
     ci["userIdentity"]["arn"] = json!("arn:aws:sts::112233445566:assumed-role/ci-deploy/run-42");
     let muted = format_event(&ci, &options).unwrap();
     assert!(muted.messages.is_empty() && reasons(&muted)[0].starts_with("policy: mute[0] · "));
+}
+
+/// An unknown key at any level is an error whose path names it in full, with the keys that level
+/// knows: a misspelt key is never silently ignored.
+#[test]
+fn an_unknown_key_at_any_level_names_its_full_path() {
+    for (options, want) in [
+        (json!({"timeZone": "UTC"}), "options.timeZone: unknown option (known: accounts, policy, timezone, locale, channel, username, iconEmoji, maxMessagesPerEvent, colorScheme)"),
+        (json!({"policy": {"minseverity": "info"}}), "options.policy.minseverity: unknown key (known: minSeverity, mute, routes, trustedCidrs, sensitivePorts)"),
+        (json!({"policy": {"mute": [{"ou": "Root"}, {"principal": "x", "user_agent": "y"}]}}),
+            "options.policy.mute[1].user_agent: unknown key (known: principal, userAgent, account, ou, eventName, tag, severity)"),
+        (json!({"policy": {"routes": [{"destination": "a", "match": {}}, {"destination": "b", "channel": "#x", "match": {}}]}}),
+            "options.policy.routes[1].channel: unknown key (known: destination, mention, match)"),
+        (json!({"policy": {"routes": [{"destination": "a", "match": {"account": "1", "principal": "x"}}]}}),
+            "options.policy.routes[0].match.principal: unknown key (known: account, ou, tag, severity, eventName)"),
+        (json!({"policy": {"sensitivePorts": {"add": [{"port": 80, "name": "HTTP", "proto": "tcp"}]}}}),
+            "options.policy.sensitivePorts.add[0].proto: unknown key (known: port, name)"),
+        (json!({"accounts": {"111122223333": {"name": "prod", "OU": "Root"}}}), "options.accounts[\"111122223333\"].OU: unknown key (known: name, ou, tags)"),
+    ] {
+        assert_eq!(error(MYSQL, options.clone()), want, "{options}");
+    }
+}
+
+/// The error examples in src/README.md ("Reading options"), each produced by a real bad option
+/// (or burst) on a real fixture, so the README cannot drift from what the core says.
+#[test]
+fn the_readme_error_examples_are_what_the_core_says() {
+    let readme = std::fs::read_to_string(format!("{}/src/README.md", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    let section = readme.split("## Reading options: what is rejected and how errors read").nth(1).expect("the section");
+    let block = section.split("```\n").nth(1).expect("the examples");
+    let documented: Vec<&str> = block.lines().collect();
+    let route = |m: Value| json!({"destination": "a", "match": m});
+    let produced: Vec<String> = [
+        json!({"timeZone": "UTC"}),
+        json!({"policy": {"routes": [route(json!({})), route(json!({"severity": "loud"}))]}}),
+        json!({"policy": {"routes": [route(json!({"principal": "x"}))]}}),
+        json!({"policy": {"routes": [{"match": {}}]}}),
+        json!({"policy": {"mute": [{"eventName": ["A", 1]}]}}),
+        json!({"policy": {"sensitivePorts": {"add": [{"port": 70000, "name": "x"}]}}}),
+        json!({"accounts": {"111122223333": {"name": "a", "tags": {"env": 1}}}}),
+        json!({"maxMessagesPerEvent": 0}),
+        json!([]),
+    ]
+    .into_iter()
+    .map(|o| error(MYSQL, o))
+    .chain([sgnotify::thread_summary(&json!({"principal": "a", "changes": -1}), &Value::Null).unwrap_err().to_string()])
+    .collect();
+    assert_eq!(documented, produced);
 }

@@ -163,7 +163,15 @@ fn summary_escapes_user_text_and_stays_within_limits() {
 #[test]
 fn a_bad_burst_or_option_is_an_error_saying_where() {
     let e = thread_summary(&json!({"principal": "a", "changes": "3"}), &Value::Null).unwrap_err();
-    assert_eq!(e.to_string(), "burst.changes: expected a number, found a string");
+    assert_eq!(e.to_string(), "burst.changes: expected a whole number ≥ 0, found a string");
+    // A key the burst does not have (the Lambda's state item spelt another way) is named in full.
+    let e = thread_summary(&json!({"principal": "a", "changes": 3, "group_count": 2}), &Value::Null).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "burst.group_count: unknown key (known: account, principal, principalType, changes, severity, groups, groupCount, firstTime, lastTime)"
+    );
+    let e = thread_summary(&json!({"changes": 3}), &Value::Null).unwrap_err();
+    assert_eq!(e.to_string(), "burst.principal: required");
     let e = thread_summary(&json!({"principal": "a", "changes": 3}), &json!({"timezone": "Mars/Base"})).unwrap_err();
     assert!(e.to_string().starts_with("options.timezone: unknown time zone"));
 }

@@ -52,7 +52,7 @@ test('the summary crosses the boundary exactly as the reviewed snapshot (tests/s
 });
 
 test('a bad burst or option throws an Error naming the key; the module keeps working', () => {
-  assert.throws(() => threadSummary({ principal: 'a', changes: '3' }), (e) => e instanceof Error && e.message === 'burst.changes: expected a number, found a string');
+  assert.throws(() => threadSummary({ principal: 'a', changes: '3' }), (e) => e instanceof Error && e.message === 'burst.changes: expected a whole number ≥ 0, found a string');
   assert.throws(() => threadSummary({ principal: 'a', changes: 1 }, { locale: 'fr' }), /^Error: options\.locale: unknown locale/);
   assert.throws(() => threadFacts('{'), /^Error: input: invalid JSON/);
   assert.equal(threadSummary({ principal: 'a', changes: 1 }).blocks.length, 3);
