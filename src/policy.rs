@@ -8,6 +8,7 @@ use crate::error::shown;
 use crate::risk::{Severity, SENSITIVE_PORTS};
 use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::marker::PhantomData;
@@ -55,13 +56,14 @@ pub struct Route {
 #[derive(Debug, Clone)]
 pub struct Exposure {
     /// Ports whose opening to the internet is critical, with their names.
-    pub sensitive_ports: Vec<(u16, String)>,
+    /// The defaults' names are borrowed: options are read on every call, and most set none.
+    pub sensitive_ports: Vec<(u16, Cow<'static, str>)>,
     pub trusted: Vec<Cidr>,
 }
 
 impl Default for Exposure {
     fn default() -> Self {
-        Exposure { sensitive_ports: SENSITIVE_PORTS.iter().map(|&(p, n)| (p, n.to_string())).collect(), trusted: Vec::new() }
+        Exposure { sensitive_ports: SENSITIVE_PORTS.iter().map(|&(p, n)| (p, Cow::Borrowed(n))).collect(), trusted: Vec::new() }
     }
 }
 
@@ -230,7 +232,7 @@ impl From<RawPolicy> for Policy {
         exposure.sensitive_ports.retain(|(q, _)| !removed.contains(q));
         for Obj(add) in ports.add.unwrap_or_default() {
             exposure.sensitive_ports.retain(|&(q, _)| q != add.port.0);
-            exposure.sensitive_ports.push((add.port.0, add.name.0));
+            exposure.sensitive_ports.push((add.port.0, Cow::Owned(add.name.0)));
         }
         exposure.trusted = r.trusted_cidrs.unwrap_or_default().into_iter().map(|c| c.0).collect();
         Policy {

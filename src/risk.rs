@@ -86,7 +86,7 @@ pub const SENSITIVE_PORTS: &[(u16, &str)] = &[
 
 /// The name of a single sensitive port (the defaults and the policy's additions).
 pub fn port_name(port: i64, ex: &Exposure) -> Option<&str> {
-    ex.sensitive_ports.iter().find(|(p, _)| i64::from(*p) == port).map(|(_, n)| n.as_str())
+    ex.sensitive_ports.iter().find(|(p, _)| i64::from(*p) == port).map(|(_, n)| n.as_ref())
 }
 
 /// Whether a rule covers every port of its protocol.
@@ -113,9 +113,9 @@ fn port_range(rule: &Rule) -> Option<std::ops::RangeInclusive<i64>> {
 /// The names of the sensitive ports a TCP/UDP port range opens.
 pub fn sensitive_ports_in<'e>(rule: &Rule, ex: &'e Exposure) -> Vec<&'e str> {
     let Some(range) = port_range(rule) else { return Vec::new() };
-    let mut ports: Vec<&(u16, String)> = ex.sensitive_ports.iter().filter(|(p, _)| range.contains(&i64::from(*p))).collect();
+    let mut ports: Vec<&(u16, std::borrow::Cow<'static, str>)> = ex.sensitive_ports.iter().filter(|(p, _)| range.contains(&i64::from(*p))).collect();
     ports.sort_by_key(|(p, _)| *p);
-    ports.into_iter().map(|(_, n)| n.as_str()).collect()
+    ports.into_iter().map(|(_, n)| n.as_ref()).collect()
 }
 
 /// Whether a rule opens a port the policy counts as sensitive.
