@@ -41,7 +41,10 @@ const median = (xs) => {
 
 /** Median over ROUNDS of the mean µs per call of fn(input) over all inputs. */
 function perCall(inputs, fn) {
-  for (let i = 0; i < 3; i++) for (const x of inputs) fn(x); // warm up (tiers up the wasm too)
+  // Warm up for a round's time: V8 tiers wasm up from its baseline compiler by how much code ran,
+  // so a few calls leave the first measured function on baseline code.
+  const warm = process.hrtime.bigint() + BigInt(ROUND_MS * 1e6);
+  while (process.hrtime.bigint() < warm) for (const x of inputs) fn(x);
   const rounds = [];
   for (let r = 0; r < ROUNDS; r++) {
     let calls = 0;
@@ -60,7 +63,10 @@ function perCall(inputs, fn) {
 
 /** Like perCall for several functions, their rounds interleaved so that drift and GC fall on all alike. */
 function interleaved(inputs, named) {
-  for (const [, fn] of named) for (let i = 0; i < 3; i++) for (const x of inputs) fn(x);
+  for (const [, fn] of named) {
+    const warm = process.hrtime.bigint() + BigInt(ROUND_MS * 1e6);
+    while (process.hrtime.bigint() < warm) for (const x of inputs) fn(x);
+  }
   const rounds = named.map(() => []);
   for (let r = 0; r < ROUNDS; r++) {
     named.forEach(([, fn], k) => {
