@@ -11,6 +11,8 @@ use chrono_tz::Tz;
 use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
 use serde_json::Value;
+use crate::json::Json;
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
@@ -391,8 +393,9 @@ impl<'de> Deserialize<'de> for Tags {
 /// unknown key at the top ("option"); `error` builds the error from the key path (empty for the
 /// value itself) and the message.
 ///
-/// The text is parsed once into a [`Tree`] (one `deserialize_any` of serde_json), and the option
-/// types read that tree through [`De`], which knows where it is. Reading the text with serde_json
+/// The text is parsed once into the core's borrowed JSON tree ([`Json`], the same reader the
+/// events go through), and the option types read that tree through [`De`], which knows where it
+/// is. Reading the text with serde_json
 /// directly instantiated its parser for every option type (about 1 KB of wasm each), and its
 /// errors carry a line and column, not a key path.
 pub(crate) fn read_str<T: for<'de> Deserialize<'de>>(
@@ -401,7 +404,7 @@ pub(crate) fn read_str<T: for<'de> Deserialize<'de>>(
     top_noun: &str,
     error: fn(String, String) -> Error,
 ) -> Result<T, Error> {
-    let tree: Tree = serde_json::from_str(text).map_err(|e| Error::Json { path: what.to_string(), message: e.to_string() })?;
+    let tree: Json = serde_json::from_str(text).map_err(|e| Error::Json { path: what.to_string(), message: e.to_string() })?;
     T::deserialize(De { node: &tree, at: &At::Root }).map_err(|e| {
         let (mut path, depth) = e.at.unwrap_or_default();
         let noun = if depth == 1 { top_noun } else { "key" };
@@ -414,78 +417,6 @@ pub(crate) fn read_str<T: for<'de> Deserialize<'de>>(
         }
         error(path, message)
     })
-}
-
-/// A JSON document as parsed: the only thing serde_json's parser is instantiated for here.
-enum Tree {
-    Null,
-    Bool(bool),
-    Num(Number),
-    Str(String),
-    List(Vec<Tree>),
-    /// Members in input order.
-    Object(Vec<(String, Tree)>),
-}
-
-impl Tree {
-    fn kind(&self) -> &'static str {
-        match self {
-            Tree::Null => "null",
-            Tree::Bool(_) => "a boolean",
-            Tree::Num(_) => "a number",
-            Tree::Str(_) => "a string",
-            Tree::List(_) => "a list",
-            Tree::Object(_) => "an object",
-        }
-    }
-}
-
-impl<'de> Deserialize<'de> for Tree {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Tree;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("any JSON value")
-            }
-            fn visit_unit<E>(self) -> Result<Tree, E> {
-                Ok(Tree::Null)
-            }
-            fn visit_bool<E>(self, b: bool) -> Result<Tree, E> {
-                Ok(Tree::Bool(b))
-            }
-            fn visit_u64<E>(self, n: u64) -> Result<Tree, E> {
-                Ok(Tree::Num(Number::U(n)))
-            }
-            fn visit_i64<E>(self, n: i64) -> Result<Tree, E> {
-                Ok(Tree::Num(Number::I(n)))
-            }
-            fn visit_f64<E>(self, n: f64) -> Result<Tree, E> {
-                Ok(Tree::Num(Number::F(n)))
-            }
-            fn visit_str<E>(self, s: &str) -> Result<Tree, E> {
-                Ok(Tree::Str(s.to_string()))
-            }
-            fn visit_string<E>(self, s: String) -> Result<Tree, E> {
-                Ok(Tree::Str(s))
-            }
-            fn visit_seq<S: de::SeqAccess<'de>>(self, mut seq: S) -> Result<Tree, S::Error> {
-                let mut out = Vec::new();
-                while let Some(t) = seq.next_element()? {
-                    out.push(t);
-                }
-                Ok(Tree::List(out))
-            }
-            fn visit_map<M: de::MapAccess<'de>>(self, mut m: M) -> Result<Tree, M::Error> {
-                let mut out = Vec::new();
-                while let Some(k) = m.next_key::<String>()? {
-                    out.push((k, m.next_value()?));
-                }
-                Ok(Tree::Object(out))
-            }
-        }
-        d.deserialize_any(V)
-    }
 }
 
 /// Where in the tree a value is: a chain of keys and indices up to the root.
@@ -569,7 +500,7 @@ impl de::Error for ReadError {
 
 /// The tree as a serde `Deserializer`, at one place in it.
 struct De<'t, 'p> {
-    node: &'t Tree,
+    node: &'t Json<'t>,
     at: &'p At<'p>,
 }
 
@@ -584,27 +515,29 @@ impl<'de> Deserializer<'de> for De<'_, '_> {
 
     fn deserialize_any<V: Visitor<'de>>(self, v: V) -> Result<V::Value, ReadError> {
         match self.node {
-            Tree::Null => v.visit_unit(),
-            Tree::Bool(b) => v.visit_bool(*b),
-            Tree::Num(Number::U(n)) => v.visit_u64(*n),
-            Tree::Num(Number::I(n)) => v.visit_i64(*n),
-            Tree::Num(Number::F(n)) => v.visit_f64(*n),
-            Tree::Str(s) => v.visit_str(s),
-            Tree::List(items) => v.visit_seq(Items { items: items.iter().enumerate(), at: self.at }),
-            Tree::Object(members) => v.visit_map(Members { members: members.iter(), value: None, at: self.at }),
+            Json::Null => v.visit_unit(),
+            Json::Bool(b) => v.visit_bool(*b),
+            Json::Num(n) => match (n.as_u64(), n.as_i64()) {
+                (Some(u), _) => v.visit_u64(u),
+                (None, Some(i)) => v.visit_i64(i),
+                (None, None) => v.visit_f64(n.as_f64().unwrap_or(f64::NAN)),
+            },
+            Json::Str(s) => v.visit_str(s),
+            Json::Arr(items) => v.visit_seq(Items { items: items.iter().enumerate(), at: self.at }),
+            Json::Obj(members) => v.visit_map(Members { members: members.iter(), value: None, at: self.at }),
         }
     }
 
     fn deserialize_option<V: Visitor<'de>>(self, v: V) -> Result<V::Value, ReadError> {
         match self.node {
-            Tree::Null => v.visit_none(),
+            Json::Null => v.visit_none(),
             _ => v.visit_some(self),
         }
     }
 
     fn deserialize_str<V: Visitor<'de>>(self, v: V) -> Result<V::Value, ReadError> {
         match self.node {
-            Tree::Str(s) => v.visit_str(s),
+            Json::Str(s) => v.visit_str(s),
             _ => Err(self.wrong("a string")),
         }
     }
@@ -618,14 +551,14 @@ impl<'de> Deserializer<'de> for De<'_, '_> {
         // instantiate the visitor's other methods: serde's defaults for them bring its
         // `Unexpected` names and core's float formatting.
         match self.node {
-            Tree::List(items) => v.visit_seq(Items { items: items.iter().enumerate(), at: self.at }),
+            Json::Arr(items) => v.visit_seq(Items { items: items.iter().enumerate(), at: self.at }),
             _ => Err(self.wrong("a list")),
         }
     }
 
     fn deserialize_map<V: Visitor<'de>>(self, v: V) -> Result<V::Value, ReadError> {
         match self.node {
-            Tree::Object(members) => v.visit_map(Members { members: members.iter(), value: None, at: self.at }),
+            Json::Obj(members) => v.visit_map(Members { members: members.iter(), value: None, at: self.at }),
             _ => Err(self.wrong("an object")),
         }
     }
@@ -642,7 +575,7 @@ impl<'de> Deserializer<'de> for De<'_, '_> {
 
 /// A list's items, each at its index.
 struct Items<'t, 'p> {
-    items: std::iter::Enumerate<std::slice::Iter<'t, Tree>>,
+    items: std::iter::Enumerate<std::slice::Iter<'t, Json<'t>>>,
     at: &'p At<'p>,
 }
 
@@ -657,8 +590,8 @@ impl<'de> de::SeqAccess<'de> for Items<'_, '_> {
 
 /// An object's members, each value at its key.
 struct Members<'t, 'p> {
-    members: std::slice::Iter<'t, (String, Tree)>,
-    value: Option<&'t (String, Tree)>,
+    members: std::slice::Iter<'t, (Cow<'t, str>, Json<'t>)>,
+    value: Option<&'t (Cow<'t, str>, Json<'t>)>,
     at: &'p At<'p>,
 }
 
