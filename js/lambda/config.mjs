@@ -220,14 +220,23 @@ function readInt(get, name, { min, max }, problems) {
   return n;
 }
 
-// Each option alone, so that a rejection names its own variable.
+// All options in one call, the common case at every cold start; only when that is refused, each
+// option alone, so that every rejection names its own variable.
 function checkWithCore(formatEvent, options, problems) {
+  let refused;
+  try {
+    formatEvent(SELF_TEST_EVENT, options);
+    return;
+  } catch (err) {
+    refused = err;
+  }
   try {
     formatEvent(SELF_TEST_EVENT, {});
   } catch (err) {
     problems.push(`sgnotify: the core failed its start-up check (${err.message})`);
     return;
   }
+  const before = problems.length;
   const variables = { timezone: 'TIMEZONE', locale: 'LOCALE', colorScheme: 'COLOR_SCHEME', maxMessagesPerEvent: 'MAX_MESSAGES_PER_EVENT', accounts: 'ACCOUNT_NAMES', policy: 'POLICY' };
   for (const [key, variable] of Object.entries(variables)) {
     if (options[key] === undefined) continue;
@@ -237,4 +246,5 @@ function checkWithCore(formatEvent, options, problems) {
       problems.push(`${variable}: rejected by sgnotify (${err.message})`);
     }
   }
+  if (problems.length === before) problems.push(`sgnotify: the options were rejected (${refused.message})`);
 }
