@@ -6,6 +6,7 @@
 // the deployment zip.
 
 import { createServer } from 'node:http';
+import { readBody } from './mock-slack.mjs';
 
 /** A token shaped like a bot token; its parts are long so that redaction covers each. */
 export const MOCK_BOT_TOKEN = 'xoxb-0000000001-0000000002-mockBotTokenSecret0123456789';
@@ -30,16 +31,7 @@ export async function startMockSlackApi({ token = MOCK_BOT_TOKEN, channels = [MO
   };
 
   const server = createServer((req, res) => {
-    const chunks = [];
-    req.on('data', (c) => chunks.push(c));
-    req.on('end', () => {
-      const raw = Buffer.concat(chunks).toString('utf8');
-      let body;
-      try {
-        body = JSON.parse(raw);
-      } catch {
-        body = undefined;
-      }
+    readBody(req, (raw, body) => {
       const method = req.url.replace(/^\/api\//, '');
       const request = { at: Date.now(), method, path: req.url, headers: req.headers, raw, body };
       requests.push(request);

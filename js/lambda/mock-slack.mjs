@@ -5,6 +5,22 @@
 import { createServer } from 'node:http';
 
 /** A webhook path shaped like Slack's; its segments are long so that redaction covers each. */
+/** Reads a request's body and hands over the text and, when it is JSON, the parsed value. */
+export function readBody(req, then) {
+  const chunks = [];
+  req.on('data', (c) => chunks.push(c));
+  req.on('end', () => {
+    const raw = Buffer.concat(chunks).toString('utf8');
+    let body;
+    try {
+      body = JSON.parse(raw);
+    } catch {
+      body = undefined;
+    }
+    then(raw, body);
+  });
+}
+
 export const MOCK_WEBHOOK_PATH = '/services/T0MOCKTEAM1/B0MOCKHOOK1/mockWebhookToken0123456789';
 
 /**
@@ -37,16 +53,7 @@ export async function startMockSlack({ path = MOCK_WEBHOOK_PATH, respond, rateLi
   let socketCount = 0;
 
   const server = createServer((req, res) => {
-    const chunks = [];
-    req.on('data', (c) => chunks.push(c));
-    req.on('end', () => {
-      const raw = Buffer.concat(chunks).toString('utf8');
-      let body;
-      try {
-        body = JSON.parse(raw);
-      } catch {
-        body = undefined;
-      }
+    readBody(req, (raw, body) => {
       const request = { at: Date.now(), method: req.method, path: req.url, headers: req.headers, raw, body, socket: req.socket.mockId };
       // Like Slack: an unknown hook is 404 no_service, before anything else is decided.
       if (req.method !== 'POST' || req.url !== path) {
