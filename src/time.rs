@@ -52,20 +52,19 @@ fn push2(out: &mut String, n: u32) {
 }
 
 pub fn write_date_time(out: &mut String, t: &impl chrono::Datelike, h: u32, m: u32, s: u32, t_sep: bool) {
-    let two = push2;
     let y = t.year().clamp(0, 9999) as u32;
-    two(out, y / 100);
-    two(out, y % 100);
+    push2(out, y / 100);
+    push2(out, y % 100);
     out.push('-');
-    two(out, t.month());
+    push2(out, t.month());
     out.push('-');
-    two(out, t.day());
+    push2(out, t.day());
     out.push(if t_sep { 'T' } else { ' ' });
-    two(out, h);
+    push2(out, h);
     out.push(':');
-    two(out, m);
+    push2(out, m);
     out.push(':');
-    two(out, s);
+    push2(out, s);
 }
 
 /// RFC 3339 in UTC, to the second: `2021-01-24T04:55:45Z`.
