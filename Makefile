@@ -47,6 +47,9 @@ pkg/dist/%/sgnotify_bg.wasm: $(WASM) | tools-rust js/node_modules/.package-lock.
 	wasm-bindgen --target $(if $(filter node,$*),nodejs,web) --out-dir pkg/dist/$* $(WASM)
 	@# The package is "type": "module"; the nodejs build is CommonJS, and says so.
 	$(if $(filter node,$*),echo '{"type": "commonjs"}' > pkg/dist/node/package.json)
+	@# Formatter's `[Symbol.dispose]` would make the types need TypeScript's esnext.disposable lib;
+	@# `free()` stays declared, and the glue still sets Symbol.dispose where the runtime has it.
+	sed -i '/\[Symbol\.dispose\](): void;/d' pkg/dist/$*/sgnotify.d.ts
 	$(WASM_OPT) -Oz --skip-pass=memory-packing $(WASM_FEATURES) pkg/dist/$*/sgnotify_bg.wasm -o pkg/dist/$*/sgnotify_bg.wasm
 
 # ---- tests -------------------------------------------------------------------------------

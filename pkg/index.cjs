@@ -6,6 +6,7 @@ const core = require('./dist/node/sgnotify.js');
 module.exports = {
   formatEvent: core.formatEvent,
   formatBodies: core.formatBodies,
+  Formatter: core.Formatter,
   threadFacts: core.threadFacts,
   threadSummary: core.threadSummary,
   default: async function init() {},

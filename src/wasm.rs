@@ -172,10 +172,41 @@ pub fn format_bodies(input: Input, options: Option<OptionsArg>) -> Result<Format
 }
 
 fn format(input: Input, options: Option<OptionsArg>, bodies: bool) -> Result<JsValue, JsValue> {
-    let cfg = config(options)?;
+    format_with(input, &config(options)?, bodies)
+}
+
+fn format_with(input: Input, cfg: &crate::config::Config, bodies: bool) -> Result<JsValue, JsValue> {
     let text = input_text(input.into())?;
-    let result = crate::format_text(&text, &cfg).map_err(into_error)?;
+    let result = crate::format_text(&text, cfg).map_err(into_error)?;
     js_sys::JSON::parse(&result.to_json(bodies))
+}
+
+/// Options read and checked once, for many calls: the Lambda formats every record of a batch
+/// with the same options, which can name hundreds of accounts. Throws like {@link formatEvent}
+/// when an option cannot be used. Call `free()` when done with it.
+#[wasm_bindgen]
+pub struct Formatter {
+    cfg: crate::config::Config,
+}
+
+#[wasm_bindgen]
+impl Formatter {
+    #[wasm_bindgen(constructor)]
+    pub fn new(options: Option<OptionsArg>) -> Result<Formatter, JsValue> {
+        Ok(Formatter { cfg: config(options)? })
+    }
+
+    /// {@link formatEvent} with this formatter's options.
+    #[wasm_bindgen(js_name = formatEvent)]
+    pub fn format_event(&self, input: Input) -> Result<FormattedOut, JsValue> {
+        format_with(input, &self.cfg, false).map(JsCast::unchecked_into)
+    }
+
+    /// {@link formatBodies} with this formatter's options.
+    #[wasm_bindgen(js_name = formatBodies)]
+    pub fn format_bodies(&self, input: Input) -> Result<FormattedBodiesOut, JsValue> {
+        format_with(input, &self.cfg, true).map(JsCast::unchecked_into)
+    }
 }
 
 /// The options, read from one JSON text and validated (`undefined` or `null`: the defaults).

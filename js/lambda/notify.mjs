@@ -23,12 +23,14 @@ export class DeliveryError extends Error {
 
 /**
  * @param {ReturnType<import('./config.mjs').readConfig>} config
- * @param {{ formatBodies: Function,
+ * @param {{ formatBodies: Function, Formatter?: Function,
  *   resolveWebhook: (remainingMs?: number, options?: { force?: boolean, destination?: string }) => Promise<URL|undefined>,
  *   log: typeof import('./log.mjs').log, setLogContext?: Function, stateStore?: ReturnType<typeof createStateStore>,
- *   app?: ReturnType<typeof import('./app.mjs').createApp> }} deps app: Slack app mode (threads) instead of a webhook
+ *   app?: ReturnType<typeof import('./app.mjs').createApp> }} deps app: Slack app mode (threads) instead of a webhook;
+ *   Formatter: the core's prepared formatter, so that the options (every account of the
+ *   organisation, the policy) are read once per invocation, not once per record
  */
-export function createHandler(config, { formatBodies, resolveWebhook, log, setLogContext, stateStore, app }) {
+export function createHandler(config, { formatBodies, Formatter, resolveWebhook, log, setLogContext, stateStore, app }) {
   const { safetyMarginMs, ...deliveryOptions } = config.delivery;
   const scale = config.scale ?? { perSecond: 1, burst: 2 };
   // One pacer per container: it remembers the posts of earlier invocations of this instance.
@@ -46,11 +48,12 @@ export function createHandler(config, { formatBodies, resolveWebhook, log, setLo
     const margin = Math.min(safetyMarginMs, Math.floor(remaining / 10));
     const deadline = Date.now() + remaining - margin;
     const url = config.dryRun ? undefined : await resolveWebhook(remaining - margin);
+    // App mode adds the channel itself (the Web API's argument): it must not be in the body too.
+    const formatOptions = app ? withoutChannel(config.formatOptions) : config.formatOptions;
+    const prepared = prepare(Formatter, formatOptions);
     const run = {
       config,
-      formatBodies,
-      // App mode adds the channel itself (the Web API's argument): it must not be in the body too.
-      formatOptions: app ? withoutChannel(config.formatOptions) : config.formatOptions,
+      format: prepared ? (input) => prepared.formatBodies(input) : (input) => formatBodies(input, formatOptions),
       log,
       resolveWebhook,
       pacer,
@@ -63,8 +66,23 @@ export function createHandler(config, { formatBodies, resolveWebhook, log, setLo
       stopped: false,
       app,
     };
-    return isSqsEvent(event) ? handleSqs(event, run) : handleEvent(event, run);
+    try {
+      return await (isSqsEvent(event) ? handleSqs(event, run) : handleEvent(event, run));
+    } finally {
+      prepared?.free();
+    }
   };
+}
+
+// Options the core refuses make no prepared formatter: each record is then formatted with them
+// and fails on its own, as without one.
+function prepare(Formatter, options) {
+  if (!Formatter) return undefined;
+  try {
+    return new Formatter(options);
+  } catch {
+    return undefined;
+  }
 }
 
 function withoutChannel({ channel, ...options }) {
@@ -80,7 +98,7 @@ async function handleEvent(event, run) {
   const { log } = run;
   let formatted;
   try {
-    formatted = run.formatBodies(event, run.formatOptions);
+    formatted = run.format(event);
   } catch (err) {
     log.error('unusable event', { status: 'error', path: err.path, error: err.message });
     throw new DeliveryError(`sgnotify: unusable event, nothing sent: ${err.message}`, { messages: 0, delivered: 0, failed: 0, badRecords: 1 });
@@ -121,7 +139,7 @@ async function handleSqs(event, run) {
     let formatted;
     try {
       // Formatted alone, the record is Records[0]: its errors are moved to its place in the batch.
-      formatted = run.formatBodies({ Records: [record] }, run.formatOptions);
+      formatted = run.format({ Records: [record] });
       formatted.errors = formatted.errors.map((e) => inBatch(e, index));
     } catch (err) {
       formatted = { messages: [], skipped: [], errors: [inBatch({ path: err.path ?? '', message: err.message }, index)] };

@@ -159,3 +159,16 @@ fn bodies_are_the_payloads_as_json_text() {
         assert_eq!(get(&b, "summary").as_string(), get(&o, "summary").as_string());
     }
 }
+
+#[wasm_bindgen_test]
+fn a_prepared_formatter_gives_what_the_call_with_options_gives() {
+    let opts = r#"{"timezone": "Asia/Seoul", "accounts": {"123456789012": "web"}}"#;
+    let f = sgnotify::wasm::Formatter::new(options(opts).map(|o| o.unchecked_into())).unwrap();
+    for input in [INGRESS_V4_V6, EVENTBRIDGE] {
+        let prepared = f.format_event(JsValue::from_str(input).unchecked_into()).map(JsValue::from).unwrap();
+        let direct = call(JsValue::from_str(input), options(opts)).unwrap();
+        assert_eq!(JSON::stringify(&prepared).unwrap(), JSON::stringify(&direct).unwrap());
+    }
+    let e = sgnotify::wasm::Formatter::new(options(r#"{"locale": "fr"}"#).map(|o| o.unchecked_into())).err().unwrap();
+    assert_eq!(get(&e, "path").as_string().as_deref(), Some("options.locale"));
+}

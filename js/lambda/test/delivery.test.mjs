@@ -5,7 +5,7 @@
 
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatBodies, formatEvent } from 'sgnotify';
+import { formatBodies, formatEvent, Formatter } from 'sgnotify';
 import { CreateTableCommand, DeleteItemCommand, DynamoDBClient, GetItemCommand, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { startMockSlack, MOCK_WEBHOOK_PATH } from '../mock-slack.mjs';
 import { fixture, lambdaContext, snsEvent, sqsEvent, toEventBridge } from '../fixtures.mjs';
@@ -28,12 +28,12 @@ function captureLog() {
 
 const FAST = { DELIVERY_RETRY_BASE_MS: '20', DELIVERY_MAX_ATTEMPTS: '3', DELIVERY_SAFETY_MARGIN_MS: '300' };
 
-function makeHandler(env, { resolveWebhook, stateStore, format = formatBodies } = {}) {
+function makeHandler(env, { resolveWebhook, stateStore, format = formatBodies, prepared } = {}) {
   // The mock Slack is plain http on 127.0.0.1: allowed only when named, as a user would name it.
   const allowed = env.SLACK_WEBHOOK_URL ? { SLACK_WEBHOOK_ALLOWED_HOSTS: new URL(env.SLACK_WEBHOOK_URL).host } : {};
   const config = readConfig({ ...FAST, ...allowed, ...env }, { formatEvent });
   const { lines, log } = captureLog();
-  const handler = createHandler(config, { formatBodies: format, resolveWebhook: resolveWebhook ?? (async () => config.webhook?.url), log, stateStore });
+  const handler = createHandler(config, { formatBodies: format, Formatter: prepared, resolveWebhook: resolveWebhook ?? (async () => config.webhook?.url), log, stateStore });
   return { handler, lines, config };
 }
 
@@ -99,6 +99,41 @@ describe('delivery at scale', () => {
     assert.equal(slack.delivered.length, expected);
     // 5 at once, then one every 200 ms.
     assert.ok(Date.now() - started >= ((expected - 5) * 200) - 50, `${expected} posts took ${Date.now() - started} ms`);
+  });
+
+  test('a prepared formatter: the options are read once per invocation, not once per record, and freed after', async () => {
+    const made = [];
+    class Counting extends Formatter {
+      constructor(options) {
+        super(options);
+        made.push({ options, freed: false, calls: 0 });
+      }
+      formatBodies(input) {
+        made.at(-1).calls += 1;
+        return super.formatBodies(input);
+      }
+      free() {
+        made.at(-1).freed = true;
+        super.free();
+      }
+    }
+    const env = { SLACK_WEBHOOK_URL: slack.url, SLACK_MAX_PER_SECOND: '50', ACCOUNT_NAMES: '{"111122223333": "prod"}', TIMEZONE: 'Asia/Seoul' };
+    const { handler, config } = makeHandler(env, { format: () => assert.fail('the per-call path is not taken'), prepared: Counting });
+    const event = sqsEvent([...ONE.slice(0, 3), TWO]);
+    assert.deepEqual(await handler(event, lambdaContext(30_000)), { batchItemFailures: [] });
+    assert.deepEqual(made.map(({ freed, calls }) => ({ freed, calls })), [{ freed: true, calls: 4 }]);
+    assert.deepEqual(made[0].options, config.formatOptions);
+    const expected = formatBodies(event, config.formatOptions).messages.map((m) => JSON.parse(m.body));
+    assert.deepEqual(slack.payloads, expected);
+  });
+
+  test('options the core refuses make no prepared formatter: each record then fails on its own, as without one', async () => {
+    const { handler, config } = makeHandler({ SLACK_WEBHOOK_URL: slack.url }, { prepared: Formatter });
+    config.formatOptions.timezone = 'Mars/Base';
+    const event = sqsEvent(ONE.slice(0, 2));
+    const out = await handler(event, lambdaContext(30_000));
+    assert.deepEqual(out.batchItemFailures.map((f) => f.itemIdentifier), event.Records.map((r) => r.messageId));
+    assert.equal(slack.payloads.length, 0);
   });
 
   test('two instances sharing one webhook: 429s are waited out (Retry-After + jitter), nothing lost or doubled', async () => {
