@@ -97,28 +97,7 @@ fn format_record(env: &Envelope, cfg: &Config, out: &mut Formatted) -> Result<()
     let root = Path::root(&env.prefix);
     let rec = Record::read(env.record, &root).map_err(fail)?;
     if !rec.is_sg_change() {
-        match tamper::classify(&rec, &root) {
-            Verdict::Alert(t) => {
-                let unreadable: Vec<Unreadable> =
-                    env.unreadable.iter().chain(&rec.unreadable).chain(&t.unreadable).cloned().collect();
-                let event = slack::Event::new(&rec, None, env.owner.as_deref(), cfg, &unreadable);
-                push(out, env.index, &event, t.render(&event, risk::tamper_severity(rec.failed())));
-                return Ok(());
-            }
-            Verdict::NotOurs(reason) => {
-                out.skipped.push(Skipped { index: env.index, event_id: rec.event_id.clone(), event_name: Some(rec.event_name.clone()), reason });
-                return Ok(());
-            }
-            Verdict::NotTamper => {}
-        }
-        let source = rec.event_source.as_deref().unwrap_or("(no eventSource)");
-        let name = if rec.event_name.is_empty() { "(no eventName)" } else { &rec.event_name };
-        out.skipped.push(Skipped {
-            index: env.index,
-            event_id: rec.event_id.clone(),
-            event_name: Some(rec.event_name.clone()).filter(|n| !n.is_empty()),
-            reason: format!("{} {} is not a security group change", crate::error::shown(source), crate::error::shown(name)),
-        });
+        not_a_change(env, &rec, &root, cfg, out);
         return Ok(());
     }
     let extracted = rules::extract(&rec, &root).map_err(fail)?;
@@ -130,6 +109,35 @@ fn format_record(env: &Envelope, cfg: &Config, out: &mut Formatted) -> Result<()
         push(out, env.index, &event, r);
     }
     Ok(())
+}
+
+/// A record that is not a security-group change: a tamper alert (CloudTrail stopped,
+/// sgnotify's rule disabled...) or a skip with its reason. NOTE: its own function, never
+/// inlined: a first call with a rule change does not make V8 compile it.
+#[inline(never)]
+fn not_a_change(env: &Envelope, rec: &Record, root: &Path, cfg: &Config, out: &mut Formatted) {
+    match tamper::classify(rec, root) {
+        Verdict::Alert(t) => {
+            let unreadable: Vec<Unreadable> =
+                env.unreadable.iter().chain(&rec.unreadable).chain(&t.unreadable).cloned().collect();
+            let event = slack::Event::new(rec, None, env.owner.as_deref(), cfg, &unreadable);
+            push(out, env.index, &event, t.render(&event, risk::tamper_severity(rec.failed())));
+            return;
+        }
+        Verdict::NotOurs(reason) => {
+            out.skipped.push(Skipped { index: env.index, event_id: rec.event_id.clone(), event_name: Some(rec.event_name.clone()), reason });
+            return;
+        }
+        Verdict::NotTamper => {}
+    }
+    let source = rec.event_source.as_deref().unwrap_or("(no eventSource)");
+    let name = if rec.event_name.is_empty() { "(no eventName)" } else { &rec.event_name };
+    out.skipped.push(Skipped {
+        index: env.index,
+        event_id: rec.event_id.clone(),
+        event_name: Some(rec.event_name.clone()).filter(|n| !n.is_empty()),
+        reason: format!("{} {} is not a security group change", crate::error::shown(source), crate::error::shown(name)),
+    });
 }
 
 /// One rendered message through the policy: skipped with its reason, or sent to its route's

@@ -169,66 +169,95 @@ pub fn extract(rec: &Record, path: &Path) -> Result<Extracted> {
         vpc_id: lenient(&mut u, "vpcId", text_at(req, "vpcId", &rp)),
         description: None,
     };
-    let (direction, change) = match kind {
-        Kind::Rules(Direction::Unknown, _) => {
-            let (id, mut rules) = modify_rules(req, &rp, &mut u)?;
-            group.id = group.id.or(id);
-            if rules.is_empty() {
-                rules.push(unknown_rule(Direction::Unknown, Change::Modified, None, None));
-            }
-            return Ok(Extracted { group, changes: Changes::Rules(rules), unreadable: u });
-        }
-        Kind::Rules(direction, change) => (direction, change),
+    // NOTE: each kind of call is read by its own function, never inlined into this one: V8
+    // compiles a wasm function whole on its first use, so a first call compiles only its kind.
+    let changes = match kind {
+        Kind::Rules(Direction::Unknown, _) => modified(req, &rp, &mut group, &mut u)?,
+        Kind::Rules(direction, change) => rule_changes(req, resp, &rp, &sp, direction, change, &mut group, &mut u)?,
         Kind::GroupCreated => {
             group.id = group.id.or_else(|| lenient(&mut u, "groupId", text_at(resp, "groupId", &sp)));
             group.description = lenient(&mut u, "groupDescription", text_at(req, "groupDescription", &rp));
-            return Ok(Extracted { group, changes: Changes::Created, unreadable: u });
+            Changes::Created
         }
         Kind::GroupDeleted => {
             // NOTE: newer CloudTrail records name the deleted group's id in the response even
             // when the request named the group only by name.
             group.id = group.id.or_else(|| lenient(&mut u, "groupId", text_at(resp, "groupId", &sp)));
-            return Ok(Extracted { group, changes: Changes::Deleted, unreadable: u });
+            Changes::Deleted
         }
     };
+    Ok(Extracted { group, changes, unreadable: u })
+}
 
-    let mut rules = ip_permissions(req, "ipPermissions", &rp, direction, change)?;
+/// ModifySecurityGroupRules: the rules as the request sets them.
+#[inline(never)]
+fn modified(req: &Json, rp: &Path, group: &mut Group, u: &mut Vec<Unreadable>) -> Result<Changes> {
+    let (id, mut rules) = modify_rules(req, rp, u)?;
+    group.id = group.id.take().or(id);
     if rules.is_empty() {
-        rules.extend(legacy_rule(req, &rp, direction, change)?);
+        rules.push(unknown_rule(Direction::Unknown, Change::Modified, None, None));
+    }
+    Ok(Changes::Rules(rules))
+}
+
+/// Authorize, revoke and describe calls: the request's rules, with the ids the response logged.
+#[inline(never)]
+#[allow(clippy::too_many_arguments)]
+fn rule_changes(
+    req: &Json,
+    resp: &Json,
+    rp: &Path,
+    sp: &Path,
+    direction: Direction,
+    change: Change,
+    group: &mut Group,
+    u: &mut Vec<Unreadable>,
+) -> Result<Changes> {
+    let mut rules = ip_permissions(req, "ipPermissions", rp, direction, change)?;
+    if rules.is_empty() {
+        rules.extend(legacy_rule(req, rp, direction, change)?);
     }
     if change == Change::DescriptionUpdated {
-        rules.extend(described_rule_ids(req, &rp, direction)?);
+        rules.extend(described_rule_ids(req, rp, direction)?);
     }
     let set_key = if change == Change::Removed { "revokedSecurityGroupRuleSet" } else { "securityGroupRuleSet" };
-    let logged = lenient(&mut u, set_key, rule_set(resp, set_key, &sp, change).map(Some)).unwrap_or_default();
+    let logged = lenient(u, set_key, rule_set(resp, set_key, sp, change).map(Some)).unwrap_or_default();
     if rules.is_empty() {
         rules = logged;
     } else {
         attach_rule_ids(&mut rules, logged);
     }
     if change == Change::Removed {
-        // Rules revoked by id: details come from revokedSecurityGroupRuleSet when it is there.
-        let mut known: HashSet<String> = rules.iter().filter_map(|r| r.rule_id.clone()).collect();
-        for id in rule_ids(req, &rp)? {
-            if known.insert(id.clone()) {
-                rules.push(unknown_rule(direction, change, Some(id), None));
-            }
-        }
-        let unknown_set = ip_permissions(resp, "unknownIpPermissionSet", &sp, direction, change).map(Some);
-        let unknown: HashSet<_> =
-            lenient(&mut u, "unknownIpPermissionSet", unknown_set).unwrap_or_default().iter().map(Rule::match_key).collect();
-        for r in rules.iter_mut() {
-            r.not_found = unknown.contains(&r.match_key());
-        }
+        revoked(&mut rules, req, resp, rp, sp, direction, u)?;
     }
     if rules.is_empty() {
         // NOTE: a call with nothing readable about its rules still changed the group: say so.
         rules.push(unknown_rule(direction, change, None, None));
     }
     if group.id.is_none() {
-        group.id = lenient(&mut u, "groupId", text_at(resp, "groupId", &sp));
+        group.id = lenient(u, "groupId", text_at(resp, "groupId", sp));
     }
-    Ok(Extracted { group, changes: Changes::Rules(rules), unreadable: u })
+    Ok(Changes::Rules(rules))
+}
+
+/// A revoke call: rules revoked by id only (details come from revokedSecurityGroupRuleSet when it
+/// is there), and which rules the group did not have (`unknownIpPermissionSet`).
+#[inline(never)]
+fn revoked(rules: &mut Vec<Rule>, req: &Json, resp: &Json, rp: &Path, sp: &Path, direction: Direction, u: &mut Vec<Unreadable>) -> Result<()> {
+    let change = Change::Removed;
+    let mut known: HashSet<String> = rules.iter().filter_map(|r| r.rule_id.clone()).collect();
+    for id in rule_ids(req, rp)? {
+        if known.insert(id.clone()) {
+            rules.push(unknown_rule(direction, change, Some(id), None));
+        }
+    }
+    let unknown_set = ip_permissions(resp, "unknownIpPermissionSet", sp, direction, change).map(Some);
+    let unknown: HashSet<_> =
+        lenient(u, "unknownIpPermissionSet", unknown_set).unwrap_or_default().iter().map(Rule::match_key).collect();
+    for r in rules.iter_mut() {
+        r.not_found = unknown.contains(&r.match_key());
+    }
+    Ok(())
 }
 
 fn unknown_rule(direction: Direction, change: Change, rule_id: Option<String>, description: Option<String>) -> Rule {
@@ -295,6 +324,7 @@ fn ip_permissions(obj: &Json, key: &str, path: &Path, direction: Direction, chan
 
 /// The legacy request form: `cidrIp`, `ipProtocol`, `fromPort`, `toPort` (or a source group by
 /// name) at the top of `requestParameters`.
+#[inline(never)]
 fn legacy_rule(req: &Json, rp: &Path, direction: Direction, change: Change) -> Result<Option<Rule>> {
     let cidr = text_at(req, "cidrIp", rp)?;
     let src_name = text_at(req, "sourceSecurityGroupName", rp)?;
@@ -344,6 +374,7 @@ fn rule_ids(req: &Json, rp: &Path) -> Result<Vec<String>> {
 }
 
 /// `securityGroupRuleDescriptions` of UpdateSecurityGroupRuleDescriptions*: descriptions by rule id.
+#[inline(never)]
 fn described_rule_ids(req: &Json, rp: &Path, direction: Direction) -> Result<Vec<Rule>> {
     map_objects(req, "securityGroupRuleDescriptions", rp, |v, p| {
         Ok(unknown_rule(

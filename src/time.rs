@@ -79,8 +79,7 @@ pub fn rfc3339(t: &NaiveDateTime) -> String {
 /// The event time in the zone `tz`: `2021-01-24 13:55:45 KST (Asia/Seoul)`, or
 /// `2021-01-24 04:55:45 UTC`. `None` when `raw` is not a time [`parse_utc`] reads.
 pub fn in_zone(raw: &str, tz: Tz) -> Option<String> {
-    use chrono::{TimeZone, Timelike};
-    use chrono_tz::OffsetName;
+    use chrono::Timelike;
     let utc = parse_utc(raw)?;
     let mut out = String::with_capacity(48);
     if tz == Tz::UTC {
@@ -90,7 +89,17 @@ pub fn in_zone(raw: &str, tz: Tz) -> Option<String> {
         out.push_str(" UTC");
         return Some(out);
     }
-    let local = tz.from_utc_datetime(&utc);
+    Some(in_named_zone(&utc, tz, out))
+}
+
+/// [`in_zone`] for a zone other than UTC. NOTE: its own function, never inlined, so that a
+/// first call in UTC does not make V8 compile chrono-tz's zone lookup (V8 compiles a wasm
+/// function whole, on its first use).
+#[inline(never)]
+fn in_named_zone(utc: &NaiveDateTime, tz: Tz, mut out: String) -> String {
+    use chrono::{TimeZone, Timelike};
+    use chrono_tz::OffsetName;
+    let local = tz.from_utc_datetime(utc);
     write_date_time(&mut out, &local, local.hour(), local.minute(), local.second(), false);
     out.push(' ');
     match local.offset().abbreviation() {
@@ -110,7 +119,7 @@ pub fn in_zone(raw: &str, tz: Tz) -> Option<String> {
     out.push_str(" (");
     out.push_str(tz.name());
     out.push(')');
-    Some(out)
+    out
 }
 
 #[cfg(test)]
