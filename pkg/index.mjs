@@ -1,12 +1,13 @@
-// Node.js (import): the same synchronous build as index.cjs, as an ES module.
-import { createRequire } from 'node:module';
+// Node.js (import): wasm-bindgen's ES-module build (dist/web), compiled synchronously here from the
+// file beside it, so the module is ready on import as with require(). NOTE: not the CommonJS build
+// through createRequire: starting Node's CommonJS loader from an ES module costs about 1.5 ms of
+// every cold start (js/bench/README.md). A program that both imports and requires sgnotify gets two
+// instances of the core; nothing the core returns refers to its instance.
+import { readFileSync } from 'node:fs';
+import { initSync } from './dist/web/sgnotify.js';
 
-const core = createRequire(import.meta.url)('./dist/node/sgnotify.js');
+initSync({ module: readFileSync(new URL('./dist/web/sgnotify_bg.wasm', import.meta.url)) });
 
-export const formatEvent = core.formatEvent;
-export const formatBodies = core.formatBodies;
-export const Formatter = core.Formatter;
-export const threadFacts = core.threadFacts;
-export const threadSummary = core.threadSummary;
+export { formatEvent, formatBodies, Formatter, threadFacts, threadSummary } from './dist/web/sgnotify.js';
 /** A no-op in Node.js: the module is ready on import. Browsers must await it. */
 export default async function init() {}
