@@ -183,39 +183,11 @@ fn push(out: &mut Formatted, index: usize, event: &slack::Event, r: Rendered) {
     });
 }
 
-/// A message as `formatBodies` hands it over: the payload as the exact JSON text to POST.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct MessageBody<'a> {
-    index: usize,
-    event_id: &'a str,
-    event_name: &'a str,
-    severity: Severity,
-    summary: &'a str,
-    #[serde(skip_serializing_if = "<[_]>::is_empty")]
-    rule_ids: &'a [String],
-    #[serde(skip_serializing_if = "<[_]>::is_empty")]
-    warnings: &'a [String],
-    destination: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    mention: Option<&'a str>,
-    body: String,
-}
-
-#[derive(Serialize)]
-struct FormattedBodies<'a> {
-    messages: Vec<MessageBody<'a>>,
-    skipped: &'a [Skipped],
-    errors: &'a [RecordError],
-}
-
 impl Message {
     /// The payload as the JSON text to POST, byte for byte what Slack receives (ASCII: every
     /// other character escaped, as all the core's output).
     pub fn body(&self) -> String {
-        // NOTE: serialising strings and vectors cannot fail; an empty body would be refused by
-        // Slack, never posted as something else.
-        crate::json::to_text(&self.payload).unwrap_or_default()
+        crate::out::to_text(&self.payload)
     }
 }
 
@@ -223,28 +195,7 @@ impl Formatted {
     /// The result as JSON text; with `bodies`, each message carries `body` (the payload as the
     /// JSON text to POST) instead of the `payload` object, so a sender never re-serialises it.
     pub fn to_json(&self, bodies: bool) -> String {
-        let text = if bodies {
-            let messages = self
-                .messages
-                .iter()
-                .map(|m| MessageBody {
-                    index: m.index,
-                    event_id: &m.event_id,
-                    event_name: &m.event_name,
-                    severity: m.severity,
-                    summary: &m.summary,
-                    rule_ids: &m.rule_ids,
-                    warnings: &m.warnings,
-                    destination: &m.destination,
-                    mention: m.mention.as_deref(),
-                    body: m.body(),
-                })
-                .collect();
-            crate::json::to_text(&FormattedBodies { messages, skipped: &self.skipped, errors: &self.errors })
-        } else {
-            crate::json::to_text(self)
-        };
-        text.unwrap_or_default()
+        crate::out::formatted(self, bodies)
     }
 }
 

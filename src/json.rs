@@ -334,43 +334,6 @@ pub fn parse<R>(text: &str, path: &str, then: impl FnOnce(&Node) -> R) -> Result
     }
 }
 
-/// JSON text with every non-ASCII character escaped (`\u00b7`, surrogate pairs above U+FFFF):
-/// all the core's output (results, payload bodies, thread facts and summaries) is written here, so
-/// one serializer serves every output type.
-/// Messages are full of `·`, `—` and emoji; as pure ASCII the text crosses to JavaScript through
-/// TextDecoder's ASCII fast path (measured in Node 20: 0.5 µs instead of 6.5 µs for 2 KB), and
-/// JSON.parse reads the escapes back at no measurable cost.
-pub fn to_text<T: serde::Serialize + ?Sized>(value: &T) -> Result<String, serde_json::Error> {
-    struct Ascii;
-    impl serde_json::ser::Formatter for Ascii {
-        fn write_string_fragment<W: ?Sized + std::io::Write>(&mut self, w: &mut W, fragment: &str) -> std::io::Result<()> {
-            let bytes = fragment.as_bytes();
-            let (mut start, mut i) = (0, 0);
-            while i < bytes.len() {
-                if bytes[i] < 0x80 {
-                    i += 1;
-                    continue;
-                }
-                w.write_all(&bytes[start..i])?;
-                let c = fragment[i..].chars().next().unwrap_or('\u{FFFD}');
-                let mut units = [0u16; 2];
-                for u in c.encode_utf16(&mut units) {
-                    const HEX: &[u8; 16] = b"0123456789abcdef";
-                    let h = |shift: u16| HEX[usize::from((*u >> shift) & 0xf)];
-                    w.write_all(&[b'\\', b'u', h(12), h(8), h(4), h(0)])?;
-                }
-                i += c.len_utf8();
-                start = i;
-            }
-            w.write_all(&bytes[start..])
-        }
-    }
-    let mut out = Vec::with_capacity(4096);
-    value.serialize(&mut serde_json::Serializer::with_formatter(&mut out, Ascii))?;
-    // NOTE: serde_json writes valid UTF-8, and this formatter only ASCII.
-    Ok(String::from_utf8(out).unwrap_or_default())
-}
-
 fn hex4(b: &[u8]) -> Option<u16> {
     let s = std::str::from_utf8(b.get(..4)?).ok()?;
     u16::from_str_radix(s, 16).ok()

@@ -22,6 +22,7 @@ mod fields;
 mod format;
 mod i18n;
 mod json;
+mod out;
 mod path;
 mod policy;
 mod risk;

@@ -267,8 +267,7 @@ mod bench {
         if objects {
             result.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(JsValue::from)
         } else {
-            let text = crate::json::to_text(&result).map_err(|e| JsValue::from(js_sys::Error::new(&e.to_string())))?;
-            js_sys::JSON::parse(&text)
+            js_sys::JSON::parse(&result.to_json(false))
         }
     }
 
@@ -381,7 +380,6 @@ pub fn thread_summary(burst: BurstArg, options: Option<OptionsArg>) -> Result<Th
     to_js(&crate::thread::summary(&burst, &cfg)).map(JsCast::unchecked_into)
 }
 
-fn to_js<T: serde::Serialize>(value: &T) -> Result<JsValue, JsValue> {
-    let text = crate::json::to_text(value).map_err(|e| into_error(Error::Json { path: "output".into(), message: e.to_string() }))?;
-    js_sys::JSON::parse(&text)
+fn to_js(value: &(impl crate::out::Json + ?Sized)) -> Result<JsValue, JsValue> {
+    js_sys::JSON::parse(&crate::out::to_text(value))
 }
