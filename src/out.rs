@@ -28,7 +28,6 @@ pub(crate) fn to_text(value: &(impl Json + ?Sized)) -> String {
 /// A JSON string: quoted, escaped as serde_json escapes, and every non-ASCII character as
 /// `\uXXXX` (two for a character outside the BMP).
 pub(crate) fn string(out: &mut String, s: &str) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
     out.reserve(s.len() + 2);
     out.push('"');
     let b = s.as_bytes();
@@ -40,12 +39,6 @@ pub(crate) fn string(out: &mut String, s: &str) {
             continue;
         }
         out.push_str(&s[start..i]);
-        let mut unit = |u: u16| {
-            out.push_str("\\u");
-            for shift in [12, 8, 4, 0] {
-                out.push(char::from(HEX[usize::from((u >> shift) & 0xf)]));
-            }
-        };
         if c < 0x80 {
             match c {
                 b'"' => out.push_str("\\\""),
@@ -55,7 +48,7 @@ pub(crate) fn string(out: &mut String, s: &str) {
                 b'\t' => out.push_str("\\t"),
                 0x08 => out.push_str("\\b"),
                 0x0c => out.push_str("\\f"),
-                _ => unit(u16::from(c)),
+                _ => unit(out, u16::from(c)),
             }
             i += 1;
         } else {
@@ -64,7 +57,7 @@ pub(crate) fn string(out: &mut String, s: &str) {
             let ch = s[i..].chars().next().unwrap_or('\u{FFFD}');
             let mut units = [0u16; 2];
             for u in ch.encode_utf16(&mut units) {
-                unit(*u);
+                unit(out, *u);
             }
             i += ch.len_utf8();
         }
@@ -72,6 +65,15 @@ pub(crate) fn string(out: &mut String, s: &str) {
     }
     out.push_str(&s[start..]);
     out.push('"');
+}
+
+/// `\uXXXX`, lower-case hex as serde_json writes it.
+fn unit(out: &mut String, u: u16) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let h = |shift: u16| HEX[usize::from((u >> shift) & 0xf)];
+    let esc = [b'\\', b'u', h(12), h(8), h(4), h(0)];
+    // NOTE: all ASCII, so this is always Ok.
+    out.push_str(std::str::from_utf8(&esc).unwrap_or_default());
 }
 
 /// `{"key":value,...}`, one field at a time, in the order the `Serialize` derives use.
@@ -88,11 +90,8 @@ impl<'a> Object<'a> {
 
     /// A field; `key` is a plain ASCII name, written as is.
     pub(crate) fn field(&mut self, key: &str, value: &(impl Json + ?Sized)) -> &mut Self {
-        if !self.first {
-            self.out.push(',');
-        }
+        self.out.push_str(if self.first { "\"" } else { ",\"" });
         self.first = false;
-        self.out.push('"');
         self.out.push_str(key);
         self.out.push_str("\":");
         value.write(self.out);
@@ -325,6 +324,16 @@ mod tests {
             // The same escapes as serde_json's own for ASCII.
             if s.is_ascii() {
                 assert_eq!(out, serde_json::to_string(s).unwrap());
+            }
+        }
+        // Every kind of character at many offsets.
+        for special in ['"', '\\', '\n', '\u{1}', '\u{1f}', ' ', '~', '\u{7f}', '·', '😀'] {
+            for at in 0..20 {
+                let s: String = (0..24).map(|i| if i == at { special } else { char::from(b'a' + (i % 26) as u8) }).collect();
+                let mut out = String::new();
+                string(&mut out, &s);
+                assert!(out.is_ascii());
+                assert_eq!(serde_json::from_str::<String>(&out).unwrap(), s, "{special:?} at {at}");
             }
         }
         assert_eq!(to_text(&[0usize, 7, 10, 123_456, usize::MAX][..]), serde_json::to_string(&[0usize, 7, 10, 123_456, usize::MAX]).unwrap());
