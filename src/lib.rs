@@ -7,7 +7,8 @@
 //! the wording, `console`: links and times; `escape` keeps user text inert); `format` runs the
 //! pipeline and applies the policy (`policy`, `accounts`, `config`). `tamper` announces calls that
 //! would blind the notifier; `thread` groups changes into bursts and renders a burst's parent
-//! message (Slack app mode). The wasm boundary is `wasm` (wasm32 only).
+//! message (Slack app mode). `out` writes every result as ASCII JSON. The wasm boundary is
+//! `wasm` (wasm32 only).
 //! Everything here is pure: no I/O, no clock, no panics on any input.
 
 mod accounts;
