@@ -78,7 +78,7 @@ fn main() {
         let text = median_ns(rounds, min, || {
             for (_, t) in &fx {
                 let out = sgnotify::format_json(black_box(t), &opts).unwrap();
-                black_box(serde_json::to_string(&out).unwrap());
+                black_box(out.to_json(false));
             }
         }) / fx.len() as f64;
         let value = median_ns(rounds, min, || {
@@ -88,19 +88,19 @@ fn main() {
         }) / fx.len() as f64;
         println!("native, {} fixtures, per event (median of {rounds}):", fx.len());
         println!("  floor: serde_json parse + serialise the event  {:>9.1} µs", floor / 1e3);
-        println!("  format_json(text) + serialise the result       {:>9.1} µs  ({:.2}x floor)", text / 1e3, text / floor);
+        println!("  format_json(text) + the result as JSON text   {:>9.1} µs  ({:.2}x floor)", text / 1e3, text / floor);
         println!("  format_event(parsed value), the core alone     {:>9.1} µs  ({:.2}x floor)", value / 1e3, value / floor);
     }
 
     if run("scaling") {
-        println!("native scaling, format_json + serialise (median of {rounds}):");
+        println!("native scaling, format_json + the result as JSON text (median of {rounds}):");
         println!("  {:>7} {:>12} {:>14}", "sources", "per event", "per source");
         for n in [1usize, 10, 100, 1000] {
             let text = synthetic(n).to_string();
             for max in [10usize, 1000] {
                 let o = json!({ "maxMessagesPerEvent": max });
                 let ns = median_ns(rounds, min, || {
-                    black_box(serde_json::to_string(&sgnotify::format_json(black_box(&text), &o).unwrap()).unwrap());
+                    black_box(sgnotify::format_json(black_box(&text), &o).unwrap().to_json(false));
                 });
                 let mode = if n <= max { "one message per rule" } else { "grouped" };
                 println!("  {n:>7} {:>9.1} µs {:>11.2} µs  max {max:>4}: {mode}", ns / 1e3, ns / 1e3 / n as f64);
