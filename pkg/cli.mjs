@@ -4,7 +4,7 @@
 
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { formatBodies, formatEvent } from './index.mjs';
+import { formatBodies, formatEvent } from './dist/web/node.mjs';
 import { createRedactor, deliverAll, parseWebhookUrl } from './deliver.mjs';
 
 const HELP = `Usage:

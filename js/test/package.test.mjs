@@ -22,7 +22,7 @@ before(() => {
   const packed = run('npm', ['pack', join(root, 'pkg'), '--pack-destination', project, '--json']);
   const [{ filename, files }] = JSON.parse(packed);
   const names = files.map((f) => f.path);
-  for (const f of ['index.cjs', 'index.mjs', 'web.js', 'index.d.ts', 'dist/node/sgnotify_bg.wasm', 'dist/web/sgnotify_bg.wasm']) {
+  for (const f of ['index.cjs', 'dist/web/node.mjs', 'web.js', 'index.d.ts', 'dist/node/sgnotify_bg.wasm', 'dist/web/sgnotify_bg.wasm']) {
     assert.ok(names.includes(f), `the tarball ships ${f}`);
   }
   writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'user-project', private: true }));

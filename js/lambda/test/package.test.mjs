@@ -33,7 +33,7 @@ test('the zip holds the handler and the package, nothing else', () => {
   const handler = entries.filter((e) => !e.startsWith('node_modules/'));
   assert.deepEqual(handler, ['accounts.mjs', 'app.mjs', 'config.mjs', 'index.mjs', 'log.mjs', 'notify.mjs', 'org-config.mjs', 'pacing.mjs', 'routing.mjs', 'secrets.mjs', 'slack-api.mjs', 'state.mjs', 'threads.mjs']);
   for (const e of entries.filter((x) => x.startsWith('node_modules/'))) assert.match(e, /^node_modules\/sgnotify\//);
-  for (const needed of ['package.json', 'index.mjs', 'deliver.mjs', 'dist/web/sgnotify.js', 'dist/web/sgnotify_bg.wasm']) {
+  for (const needed of ['package.json', 'deliver.mjs', 'dist/web/node.mjs', 'dist/web/sgnotify_bg.wasm']) {
     assert.ok(entries.includes(`node_modules/sgnotify/${needed}`), `${needed} in the zip`);
   }
   assert.ok(!entries.some((e) => /test|demo|mock|fixtures|@aws-sdk|dist\/node|index\.cjs/.test(e)), 'no tests, demo, SDK or CommonJS build');
