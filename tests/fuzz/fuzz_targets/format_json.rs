@@ -12,7 +12,12 @@ fuzz_target!(|data: &[u8]| {
                 panic!("{e}");
             }
         }
-        // The output must always serialise (the wasm boundary turns it into JSON text).
-        serde_json::to_string(&out).expect("output serialises");
+        // What the wasm boundary hands to JavaScript: the hand-written JSON (ASCII), the same
+        // value as the Serialize derives' JSON; and the bodies form, valid JSON too.
+        let text = out.to_json(false);
+        assert!(text.is_ascii());
+        let ours: serde_json::Value = serde_json::from_str(&text).expect("valid JSON");
+        assert_eq!(ours, serde_json::to_value(&out).expect("output serialises"));
+        let _: serde_json::Value = serde_json::from_str(&out.to_json(true)).expect("bodies are valid JSON");
     }
 });
