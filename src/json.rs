@@ -231,29 +231,30 @@ impl<'de> Visitor<'de> for NodeVisitor {
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("any JSON value")
     }
-    fn visit_unit<E>(self) -> Result<Node<'de>, E> {
-        Ok(Node::Value(Json::Null))
+    // Scalars are the same values as in a `Json` tree.
+    fn visit_unit<E: de::Error>(self) -> Result<Node<'de>, E> {
+        JsonVisitor.visit_unit().map(Node::Value)
     }
-    fn visit_bool<E>(self, b: bool) -> Result<Node<'de>, E> {
-        Ok(Node::Value(Json::Bool(b)))
+    fn visit_bool<E: de::Error>(self, b: bool) -> Result<Node<'de>, E> {
+        JsonVisitor.visit_bool(b).map(Node::Value)
     }
-    fn visit_i64<E>(self, n: i64) -> Result<Node<'de>, E> {
-        Ok(Node::Value(Json::Num(n.into())))
+    fn visit_i64<E: de::Error>(self, n: i64) -> Result<Node<'de>, E> {
+        JsonVisitor.visit_i64(n).map(Node::Value)
     }
-    fn visit_u64<E>(self, n: u64) -> Result<Node<'de>, E> {
-        Ok(Node::Value(Json::Num(n.into())))
+    fn visit_u64<E: de::Error>(self, n: u64) -> Result<Node<'de>, E> {
+        JsonVisitor.visit_u64(n).map(Node::Value)
     }
-    fn visit_f64<E>(self, n: f64) -> Result<Node<'de>, E> {
-        Ok(Node::Value(Number::from_f64(n).map_or(Json::Null, Json::Num)))
+    fn visit_f64<E: de::Error>(self, n: f64) -> Result<Node<'de>, E> {
+        JsonVisitor.visit_f64(n).map(Node::Value)
     }
-    fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Node<'de>, E> {
-        Ok(Node::Value(Json::Str(Cow::Borrowed(s))))
+    fn visit_borrowed_str<E: de::Error>(self, s: &'de str) -> Result<Node<'de>, E> {
+        JsonVisitor.visit_borrowed_str(s).map(Node::Value)
     }
-    fn visit_str<E>(self, s: &str) -> Result<Node<'de>, E> {
-        Ok(Node::Value(Json::Str(Cow::Owned(s.to_owned()))))
+    fn visit_str<E: de::Error>(self, s: &str) -> Result<Node<'de>, E> {
+        JsonVisitor.visit_str(s).map(Node::Value)
     }
-    fn visit_string<E>(self, s: String) -> Result<Node<'de>, E> {
-        Ok(Node::Value(Json::Str(Cow::Owned(s))))
+    fn visit_string<E: de::Error>(self, s: String) -> Result<Node<'de>, E> {
+        JsonVisitor.visit_string(s).map(Node::Value)
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Node<'de>, A::Error> {
         let mut items = Vec::new();
