@@ -410,10 +410,27 @@ pub fn thread_facts(input: Input) -> Result<ThreadFactsOut, JsValue> {
 /// Throws an `Error` naming the key (`burst.changes: ...`) when the burst or an option is wrong.
 #[wasm_bindgen(js_name = threadSummary)]
 pub fn thread_summary(burst: BurstArg, options: Option<OptionsArg>) -> Result<ThreadSummaryOut, JsValue> {
+    let burst = read_burst(burst)?;
+    summary_with(&burst, &config(options)?)
+}
+
+fn read_burst(burst: BurstArg) -> Result<crate::thread::Burst, JsValue> {
     let burst = json_text(burst.into(), "burst")?;
-    let burst = crate::thread::Burst::from_json_str(burst.as_deref().unwrap_or("null")).map_err(into_error)?;
-    let cfg = config(options)?;
-    to_js(&crate::thread::summary(&burst, &cfg)).map(JsCast::unchecked_into)
+    crate::thread::Burst::from_json_str(burst.as_deref().unwrap_or("null")).map_err(into_error)
+}
+
+fn summary_with(burst: &crate::thread::Burst, cfg: &crate::config::Config) -> Result<ThreadSummaryOut, JsValue> {
+    to_js(&crate::thread::summary(burst, cfg)).map(JsCast::unchecked_into)
+}
+
+#[wasm_bindgen]
+impl Formatter {
+    /// {@link threadSummary} with this formatter's options (a parent message is edited on every
+    /// change of its burst: the options are not read again each time).
+    #[wasm_bindgen(js_name = threadSummary)]
+    pub fn thread_summary(&self, burst: BurstArg) -> Result<ThreadSummaryOut, JsValue> {
+        summary_with(&read_burst(burst)?, &self.cfg)
+    }
 }
 
 fn to_js(value: &(impl crate::out::Json + ?Sized)) -> Result<JsValue, JsValue> {

@@ -95,11 +95,12 @@ export function createApp(config, { threadFacts, threadSummary, log, onToken, st
     };
   }
 
-  const summaryOf = (b) =>
-    threadSummary(
-      { account: b.account, principal: b.principal, principalType: b.principalType, changes: b.changes, severity: b.severity, groups: b.groups.slice(0, 10), groupCount: b.groupCount, firstTime: b.firstTime, lastTime: b.lastTime },
-      config.formatOptions,
-    );
+  // With the invocation's prepared formatter when there is one: its options (every account of the
+  // organisation) are not read again for each parent post and edit.
+  const summaryOf = (b, run) => {
+    const burst = { account: b.account, principal: b.principal, principalType: b.principalType, changes: b.changes, severity: b.severity, groups: b.groups.slice(0, 10), groupCount: b.groupCount, firstTime: b.firstTime, lastTime: b.lastTime };
+    return run.formatter ? run.formatter.threadSummary(burst) : threadSummary(burst, config.formatOptions);
+  };
 
   // The thread a change belongs to: found, waited for, or opened here (posting the parent).
   async function thread(client, m, f, run) {
@@ -138,7 +139,7 @@ export function createApp(config, { threadFacts, threadSummary, log, onToken, st
         continue;
       }
       // The parent shows the burst as it will be once this change's reply is in.
-      const o = await call(client, 'chat.postMessage', { channel, ...summaryOf(grown({ ...opening, firstTime: undefined, lastTime: undefined }, m, f)), unfurl_links: false, unfurl_media: false }, run, true);
+      const o = await call(client, 'chat.postMessage', { channel, ...summaryOf(grown({ ...opening, firstTime: undefined, lastTime: undefined }, m, f), run), unfurl_links: false, unfurl_media: false }, run, true);
       if (o.status !== 'delivered') {
         await threads.abandon(id, owner).catch(() => {});
         return { failed: { ...o, reason: `the thread's parent: ${o.reason}` } };
@@ -252,7 +253,7 @@ export function createApp(config, { threadFacts, threadSummary, log, onToken, st
             if (!cur?.ts || (round === 0 && (cur.shown ?? 0) >= cur.version)) break;
             // NOTE: another instance may edit the same parent; whoever edits last reads again and
             // edits once more if the burst grew meanwhile, so the parent ends on the latest count.
-            const o = await call(client, 'chat.update', { channel: cur.channel, ts: cur.ts, ...summaryOf(cur) }, run, false);
+            const o = await call(client, 'chat.update', { channel: cur.channel, ts: cur.ts, ...summaryOf(cur, run) }, run, false);
             if (o.status !== 'delivered') {
               log.warn('thread summary not updated', { thread: id, reason: o.reason });
               break;

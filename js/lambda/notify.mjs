@@ -54,6 +54,7 @@ export function createHandler(config, { formatBodies, Formatter, resolveWebhook,
     const run = {
       config,
       format: prepared ? (input) => prepared.formatBodies(input) : (input) => formatBodies(input, formatOptions),
+      formatter: prepared,
       log,
       resolveWebhook,
       pacer,

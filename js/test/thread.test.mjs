@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { formatEvent, threadFacts, threadSummary } from 'sgnotify';
+import { formatEvent, Formatter, threadFacts, threadSummary } from 'sgnotify';
 import { fixture, snsEvent, sqsEvent } from '../lambda/fixtures.mjs';
 
 const js = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -56,6 +56,19 @@ test('a bad burst or option throws an Error naming the key; the module keeps wor
   assert.throws(() => threadSummary({ principal: 'a', changes: 1 }, { locale: 'fr' }), /^Error: options\.locale: unknown locale/);
   assert.throws(() => threadFacts('{'), /^Error: input: invalid JSON/);
   assert.equal(threadSummary({ principal: 'a', changes: 1 }).blocks.length, 3);
+});
+
+test('a prepared Formatter gives the same summary and the same errors, with its options read once', () => {
+  const options = { accounts: { 999999999999: 'sandbox' }, locale: 'ko', timezone: 'Asia/Seoul' };
+  const burst = { account: '999999999999', principal: 'alice', changes: 3, severity: 'critical', groups: ['sg-1'], firstTime: REVOKE.eventTime, lastTime: AUTHORIZE.eventTime };
+  const f = new Formatter(options);
+  try {
+    assert.deepEqual(f.threadSummary(burst), threadSummary(burst, options));
+    assert.match(JSON.stringify(f.threadSummary(burst)), /sandbox/);
+    assert.throws(() => f.threadSummary({ principal: 'a', changes: '3' }), (e) => e.message === 'burst.changes: expected a whole number ≥ 0, found a string' && e.path === 'burst.changes');
+  } finally {
+    f.free();
+  }
 });
 
 test('require("sgnotify") has them too', () => {
