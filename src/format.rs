@@ -14,6 +14,7 @@ use crate::risk::{self, Severity};
 use crate::rules;
 use crate::slack::{self, Payload, Rendered};
 use crate::tamper::{self, Verdict};
+use crate::thread::{self, Facts};
 use serde::Serialize;
 
 /// One Slack message, ready to POST.
@@ -67,12 +68,17 @@ pub struct Formatted {
     pub messages: Vec<Message>,
     pub skipped: Vec<Skipped>,
     pub errors: Vec<RecordError>,
+    /// Thread facts (Slack app mode) of every security-group change, when asked for: what
+    /// [`crate::thread_facts`] gives, from the same reading of each record.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub facts: Option<Vec<Facts>>,
 }
 
 /// Format any supported input. A single event that cannot be read is an `Err`; inside a batch
-/// (`Records`, a list) a bad record goes to `errors` and the others still format.
-pub fn format(input: &Node, cfg: &Config) -> Result<Formatted, Error> {
-    let mut out = Formatted::default();
+/// (`Records`, a list) a bad record goes to `errors` and the others still format. With `facts`,
+/// the result also lists each security-group change's thread facts.
+pub fn format(input: &Node, cfg: &Config, facts: bool) -> Result<Formatted, Error> {
+    let mut out = Formatted { facts: facts.then(Vec::new), ..Formatted::default() };
     let mut fatal = None;
     envelope::walk(input, &mut |batch, entry| {
         let result = match entry {
@@ -101,6 +107,9 @@ fn format_record(env: &Envelope, cfg: &Config, out: &mut Formatted) -> Result<()
         return Ok(());
     }
     let extracted = rules::extract(&rec, &root).map_err(fail)?;
+    if let Some(facts) = &mut out.facts {
+        facts.push(thread::fact(env, &rec, &extracted.group));
+    }
     let unreadable: Vec<Unreadable> =
         env.unreadable.iter().chain(&rec.unreadable).chain(&extracted.unreadable).cloned().collect();
     let severities = risk::rate(&extracted.changes, rec.principal.is_root(), rec.failed(), &cfg.policy.exposure);
@@ -226,5 +235,26 @@ mod tests {
             }
         }
         assert!(seen_non_ascii, "the fixtures' messages have non-ASCII characters (·, emoji) to escape");
+    }
+
+    #[test]
+    fn facts_come_with_the_messages_only_when_asked_and_equal_thread_facts() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/events");
+        let cfg = crate::config::Config::from_json(&Value::Null).unwrap();
+        let mut with_facts = 0;
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let text = std::fs::read_to_string(&path).unwrap();
+            let Ok(plain) = crate::format_text(&text, &cfg, false) else { continue };
+            let mut asked = crate::format_text(&text, &cfg, true).unwrap();
+            let facts = asked.facts.take().expect("asked for");
+            assert_eq!(asked, plain, "{path:?}: the rest is unchanged");
+            assert_eq!(plain.facts, None);
+            assert_eq!(facts, crate::thread_facts_json(&text).unwrap(), "{path:?}");
+            with_facts += usize::from(!facts.is_empty());
+            let out: Value = serde_json::from_str(&crate::out::formatted(&crate::format_text(&text, &cfg, true).unwrap(), true)).unwrap();
+            assert_eq!(out["facts"], serde_json::to_value(&facts).unwrap(), "{path:?}: written as the derive writes it");
+        }
+        assert!(with_facts > 20, "{with_facts} fixtures have facts");
     }
 }

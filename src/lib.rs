@@ -53,18 +53,19 @@ fn node(input: &Value) -> json::Node<'_> {
 /// defaults).
 pub fn format_event(input: &Value, options: &Value) -> Result<Formatted, Error> {
     let cfg = Config::from_json(options)?;
-    format::format(&node(input), &cfg)
+    format::format(&node(input), &cfg, false)
 }
 
 /// Format an input given as JSON text: the fast path (nothing of the input is copied that no
 /// message needs).
 pub fn format_json(input: &str, options: &Value) -> Result<Formatted, Error> {
-    format_text(input, &Config::from_json(options)?)
+    format_text(input, &Config::from_json(options)?, false)
 }
 
-/// [`format_json`] with options already read (the wasm boundary reads them from JSON text).
-pub(crate) fn format_text(input: &str, cfg: &Config) -> Result<Formatted, Error> {
-    json::parse(input, "", |n| format::format(n, cfg))?
+/// [`format_json`] with options already read (the wasm boundary reads them from JSON text); with
+/// `facts`, the result also carries [`thread_facts`] from the same reading.
+pub(crate) fn format_text(input: &str, cfg: &Config, facts: bool) -> Result<Formatted, Error> {
+    json::parse(input, "", |n| format::format(n, cfg, facts))?
 }
 
 /// What grouping changes into bursts needs, one entry per security-group change in the input.

@@ -306,7 +306,12 @@ impl Json for Summary {
 pub(crate) fn formatted(f: &Formatted, bodies: bool) -> String {
     let messages: Vec<MessageOut> = f.messages.iter().map(|message| MessageOut { message, body: bodies }).collect();
     let mut out = String::with_capacity(1024 + 2048 * messages.len());
-    Object::new(&mut out).field("messages", &messages).field("skipped", &f.skipped).field("errors", &f.errors).end();
+    Object::new(&mut out)
+        .field("messages", &messages)
+        .field("skipped", &f.skipped)
+        .field("errors", &f.errors)
+        .some("facts", f.facts.as_ref())
+        .end();
     out
 }
 

@@ -6,7 +6,7 @@
 //! channel, where it must stand on its own.
 
 use crate::config::Config;
-use crate::envelope::{self, Entry};
+use crate::envelope::{self, Entry, Envelope};
 use crate::config::{deserialize_leaf, expected, read_str, Check, Leaf, Number, Obj, Str};
 use crate::error::Error;
 use crate::json::Node;
@@ -16,7 +16,8 @@ use crate::path::Path;
 use crate::policy::Sev;
 use crate::risk::Severity;
 use crate::slack::{event_time, Block, Text, MAX_FIELD, MAX_HEADER};
-use crate::{cloudtrail::Record, rules, time};
+use crate::rules::{self, Group};
+use crate::{cloudtrail::Record, time};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -65,24 +66,30 @@ pub fn facts(input: &Node) -> Result<Vec<Facts>, Error> {
             return;
         }
         let Ok(extracted) = rules::extract(&rec, &root) else { return };
-        let p = &rec.principal;
-        let account = env.owner.clone().or_else(|| rec.recipient_account.clone()).or_else(|| p.account_id.clone());
-        let who = p.arn.clone().unwrap_or_else(|| format!("{}:{}", p.kind, p.name));
-        let key = truncate(&format!("{}|{who}", account.as_deref().unwrap_or("?")), MAX_KEY);
-        let when = rec.event_time.as_deref().and_then(time::parse_utc);
-        out.push(Facts {
-            index: env.index,
-            event_id: rec.event_id.clone(),
-            key,
-            account,
-            principal: p.name.clone(),
-            principal_type: p.kind.clone(),
-            group: extracted.group.id.clone().or_else(|| extracted.group.name.clone()),
-            time: when.as_ref().map(time::rfc3339),
-            epoch_seconds: when.map(|t| t.and_utc().timestamp()),
-        });
+        out.push(fact(&env, &rec, &extracted.group));
     })?;
     Ok(out)
+}
+
+/// The facts of one record that changes `group`: what [`facts`] lists, and what the formatter adds
+/// to its result when asked (`formatBodiesWithFacts`), from the record it already read.
+pub(crate) fn fact(env: &Envelope, rec: &Record, group: &Group) -> Facts {
+    let p = &rec.principal;
+    let account = env.owner.clone().or_else(|| rec.recipient_account.clone()).or_else(|| p.account_id.clone());
+    let who = p.arn.clone().unwrap_or_else(|| format!("{}:{}", p.kind, p.name));
+    let key = truncate(&format!("{}|{who}", account.as_deref().unwrap_or("?")), MAX_KEY);
+    let when = rec.event_time.as_deref().and_then(time::parse_utc);
+    Facts {
+        index: env.index,
+        event_id: rec.event_id.clone(),
+        key,
+        account,
+        principal: p.name.clone(),
+        principal_type: p.kind.clone(),
+        group: group.id.clone().or_else(|| group.name.clone()),
+        time: when.as_ref().map(time::rfc3339),
+        epoch_seconds: when.map(|t| t.and_utc().timestamp()),
+    }
 }
 
 /// A burst so far, as the caller keeps it (the Lambda: in its state table).

@@ -133,6 +133,13 @@ export interface FormattedBodies extends Omit<Formatted, "messages"> {
   messages: MessageBody[];
 }
 
+/** {@link FormattedBodies} with the {@link ThreadFacts} of every security-group change in the
+ *  input ({@link Formatter.formatBodiesWithFacts}): what {@link threadFacts} gives, from the same
+ *  reading of each record. */
+export interface FormattedBodiesWithFacts extends FormattedBodies {
+  facts: ThreadFacts[];
+}
+
 /** What {@link formatEvent} and the other calls throw: `path` names where the problem is (a JSON
  *  path in the input, "" for the input itself, or `options.<name>`); the message starts with it. */
 export interface SgnotifyError extends Error {
@@ -150,6 +157,8 @@ extern "C" {
     pub type FormattedOut;
     #[wasm_bindgen(typescript_type = "FormattedBodies")]
     pub type FormattedBodiesOut;
+    #[wasm_bindgen(typescript_type = "FormattedBodiesWithFacts")]
+    pub type FormattedBodiesWithFactsOut;
 }
 
 /// Turn a CloudTrail security-group event into Slack webhook payloads, one per changed rule.
@@ -161,24 +170,32 @@ extern "C" {
 /// batch, a bad record goes to `errors` instead.
 #[wasm_bindgen(js_name = formatEvent)]
 pub fn format_event(input: Input, options: Option<OptionsArg>) -> Result<FormattedOut, JsValue> {
-    format(input, options, false).map(JsCast::unchecked_into)
+    format(input, options, Shape::Objects).map(JsCast::unchecked_into)
 }
 
 /// {@link formatEvent}, with each message's payload as the exact JSON text to POST (`body`)
 /// instead of an object: what a sender needs, without parsing and re-serialising the payload.
 #[wasm_bindgen(js_name = formatBodies)]
 pub fn format_bodies(input: Input, options: Option<OptionsArg>) -> Result<FormattedBodiesOut, JsValue> {
-    format(input, options, true).map(JsCast::unchecked_into)
+    format(input, options, Shape::Bodies).map(JsCast::unchecked_into)
 }
 
-fn format(input: Input, options: Option<OptionsArg>, bodies: bool) -> Result<JsValue, JsValue> {
-    format_with(input, &config(options)?, bodies)
+/// What a formatting call returns: payloads as objects or as bodies, and thread facts or not.
+#[derive(Clone, Copy, PartialEq)]
+enum Shape {
+    Objects,
+    Bodies,
+    BodiesWithFacts,
 }
 
-fn format_with(input: Input, cfg: &crate::config::Config, bodies: bool) -> Result<JsValue, JsValue> {
+fn format(input: Input, options: Option<OptionsArg>, shape: Shape) -> Result<JsValue, JsValue> {
+    format_with(input, &config(options)?, shape)
+}
+
+fn format_with(input: Input, cfg: &crate::config::Config, shape: Shape) -> Result<JsValue, JsValue> {
     let text = input_text(input.into())?;
-    let result = crate::format_text(&text, cfg).map_err(into_error)?;
-    js_sys::JSON::parse(&result.to_json(bodies))
+    let result = crate::format_text(&text, cfg, shape == Shape::BodiesWithFacts).map_err(into_error)?;
+    js_sys::JSON::parse(&result.to_json(shape != Shape::Objects))
 }
 
 /// Options read and checked once, for many calls: the Lambda formats every record of a batch
@@ -199,13 +216,21 @@ impl Formatter {
     /// {@link formatEvent} with this formatter's options.
     #[wasm_bindgen(js_name = formatEvent)]
     pub fn format_event(&self, input: Input) -> Result<FormattedOut, JsValue> {
-        format_with(input, &self.cfg, false).map(JsCast::unchecked_into)
+        format_with(input, &self.cfg, Shape::Objects).map(JsCast::unchecked_into)
     }
 
     /// {@link formatBodies} with this formatter's options.
     #[wasm_bindgen(js_name = formatBodies)]
     pub fn format_bodies(&self, input: Input) -> Result<FormattedBodiesOut, JsValue> {
-        format_with(input, &self.cfg, true).map(JsCast::unchecked_into)
+        format_with(input, &self.cfg, Shape::Bodies).map(JsCast::unchecked_into)
+    }
+
+    /// {@link formatBodies} with this formatter's options, plus the {@link ThreadFacts} of every
+    /// security-group change (`facts`), from the same reading of each record: Slack app mode
+    /// needs both, and reading the input twice cost a second call and its parse.
+    #[wasm_bindgen(js_name = formatBodiesWithFacts)]
+    pub fn format_bodies_with_facts(&self, input: Input) -> Result<FormattedBodiesWithFactsOut, JsValue> {
+        format_with(input, &self.cfg, Shape::BodiesWithFacts).map(JsCast::unchecked_into)
     }
 }
 

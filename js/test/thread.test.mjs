@@ -28,9 +28,29 @@ test('facts line up with the messages of an SNS batch, by record index', () => {
   );
   const byIndex = new Map(facts.map((f) => [f.index, f]));
   for (const m of formatEvent(event).messages) assert.equal(byIndex.get(m.index).eventId, m.eventId);
-  // SQS: the Lambda formats one record at a time, so each has index 0.
-  assert.equal(threadFacts(sqsEvent([OTHER]).Records[0].body)[0].index, 0);
+  // SQS: the Lambda formats the whole batch, so each fact has its record's place in it.
+  assert.deepEqual(threadFacts(sqsEvent([OTHER, REVOKE])).map((f) => [f.index, f.eventId]), [[0, OTHER.eventID], [1, REVOKE.eventID]]);
   assert.deepEqual(threadFacts(JSON.stringify(REVOKE)), threadFacts(REVOKE), 'JSON text and objects agree');
+});
+
+test('Formatter.formatBodiesWithFacts is formatBodies plus threadFacts, from one reading', () => {
+  const options = { accounts: { 999999999999: 'sandbox' }, policy: { minSeverity: 'warning' } };
+  const formatter = new Formatter(options);
+  try {
+    const bad = { ...REVOKE, requestParameters: 'not an object' };
+    const other = { 'detail-type': 'EC2 Instance State-change Notification', source: 'aws.ec2', detail: {} };
+    for (const event of [snsEvent([REVOKE, OTHER, AUTHORIZE]), sqsEvent([OTHER, bad, REVOKE]), REVOKE, JSON.stringify(AUTHORIZE), other]) {
+      const { facts, ...rest } = formatter.formatBodiesWithFacts(event);
+      assert.deepEqual(rest, formatter.formatBodies(event));
+      assert.deepEqual(facts, threadFacts(event));
+      assert.ok(!('facts' in formatter.formatBodies(event)), 'only when asked');
+    }
+    assert.deepEqual(formatter.formatBodiesWithFacts(sqsEvent([OTHER, bad, REVOKE])).facts.map((f) => f.index), [0, 2], 'the unreadable record has none');
+    assert.deepEqual(formatter.formatBodiesWithFacts(other).facts, [], 'always a list when asked');
+    assert.throws(() => formatter.formatBodiesWithFacts('{'), /^Error: input: invalid JSON/);
+  } finally {
+    formatter.free();
+  }
 });
 
 test('the summary crosses the boundary exactly as the reviewed snapshot (tests/snapshots)', () => {

@@ -11,7 +11,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { formatBodies, formatEvent, threadFacts, threadSummary } from 'sgnotify';
+import { formatBodies, formatEvent, Formatter, threadFacts, threadSummary } from 'sgnotify';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const tsc = join(root, 'js', 'node_modules', '.bin', 'tsc');
@@ -76,7 +76,7 @@ function thrown(fn) {
 /** The source of one .ts file: every real output as a typed literal, against the types in `dts`. */
 function typedOutputs(dts) {
   const lines = [
-    `import type { Burst, Formatted, FormattedBodies, SgnotifyError, SlackPayload, ThreadFacts, ThreadSummary } from ${JSON.stringify(dts)};`,
+    `import type { Burst, Formatted, FormattedBodies, FormattedBodiesWithFacts, SgnotifyError, SlackPayload, ThreadFacts, ThreadSummary } from ${JSON.stringify(dts)};`,
   ];
   let n = 0;
   const add = (type, value) => lines.push(`export const v${(n += 1)}: ${type} = ${literal(value)};`);
@@ -87,6 +87,9 @@ function typedOutputs(dts) {
       const bodies = formatBodies(text, options);
       add('Formatted', formatted);
       add('FormattedBodies', bodies);
+      const formatter = new Formatter(options);
+      add('FormattedBodiesWithFacts', formatter.formatBodiesWithFacts(text));
+      formatter.free();
       for (const m of bodies.messages) add('SlackPayload', JSON.parse(m.body));
       // threadSummary of the burst these changes make, as app mode builds it.
       const facts = threadFacts(text);
