@@ -22,10 +22,10 @@ const RACES = 20; // bound on lost conditional writes in a row (each means anoth
 
 /**
  * @param {ReturnType<import('./config.mjs').readConfig>} config
- * @param {{ threadFacts: Function, threadSummary: Function, log: object, onToken?: (token: string) => void,
+ * @param {{ threadSummary: Function, log: object, onToken?: (token: string) => void,
  *   store?: object, fetchToken?: (secretId: string, timeoutMs: number) => Promise<string> }} deps
  */
-export function createApp(config, { threadFacts, threadSummary, log, onToken, store, fetchToken = fetchTokenFromSecretsManager }) {
+export function createApp(config, { threadSummary, log, onToken, store, fetchToken = fetchTokenFromSecretsManager }) {
   const { channel, windowSeconds, apiUrl } = config.app;
   const threads = store ?? createThreadStore({ tableName: config.scale?.stateTable });
   const { timeoutMs, maxAttempts, baseDelayMs, maxDelayMs } = config.delivery ?? {};
@@ -171,15 +171,6 @@ export function createApp(config, { threadFacts, threadSummary, log, onToken, st
   }
 
   return {
-    /** Facts per record index of an input formatEvent was given (none when it cannot be read). */
-    factsOf(input) {
-      try {
-        return new Map(threadFacts(input).map((f) => [f.index, f]));
-      } catch {
-        return new Map();
-      }
-    },
-
     /**
      * Posts one rule message as a reply in its burst's thread (opening the thread if needed).
      * Resolves with an outcome shaped like sgnotify/deliver's, plus `thread` (the parent's ts).

@@ -53,7 +53,8 @@ export function createHandler(config, { formatBodies, Formatter, resolveWebhook,
     const prepared = prepare(Formatter, formatOptions);
     const run = {
       config,
-      format: prepared ? (input) => prepared.formatBodies(input) : (input) => formatBodies(input, formatOptions),
+      // App mode also needs each change's thread facts: the core gives them from the same reading.
+      format: !prepared ? (input) => formatBodies(input, formatOptions) : app ? (input) => prepared.formatBodiesWithFacts(input) : (input) => prepared.formatBodies(input),
       formatter: prepared,
       log,
       resolveWebhook,
@@ -105,7 +106,7 @@ async function handleEvent(event, run) {
     throw new DeliveryError(`sgnotify: unusable event, nothing sent: ${err.message}`, { messages: 0, delivered: 0, failed: 0, badRecords: 1 });
   }
   logSkipped(formatted, log);
-  const outcomes = await sendAll(formatted.messages, run, { facts: run.app?.factsOf(event) });
+  const outcomes = await sendAll(formatted.messages, run, { facts: factsByIndex(formatted) });
   await run.app?.finish(run);
   for (const e of formatted.errors) log.error('unusable record', { status: 'error', index: e.index, path: e.path, error: e.message });
 
@@ -130,23 +131,32 @@ async function handleEvent(event, run) {
   return counts;
 }
 
-// SQS: each record on its own, so that exactly the failed ones are reported and retried.
+// SQS: the batch is formatted in one call (messages, skips and errors carry their record's index
+// and path in the batch), then delivered record by record, so that exactly the failed records
+// are reported and retried.
 async function handleSqs(event, run) {
   const { log } = run;
   const batchItemFailures = [];
   const counts = { records: event.Records.length, messages: 0, delivered: 0, fallback: 0, alreadyDelivered: 0, dryRun: 0, failed: 0, skipped: 0, badRecords: 0 };
+  let all;
+  try {
+    all = run.format(event);
+  } catch (err) {
+    // Options the core refuses (no prepared formatter then), or an event no SQS delivery
+    // produces (lists nested deeper than the core reads, outside the bodies): every record comes
+    // back, for SQS to redeliver and in the end move to the DLQ; none is parked as unusable.
+    log.error('unusable SQS batch: every record comes back', { status: 'error', records: counts.records, path: err.path, error: err.message });
+    counts.badRecords = counts.records;
+    log.info('invocation done', { counts, batchItemFailures: event.Records.map((r) => r.messageId) });
+    return { batchItemFailures: event.Records.map((r) => ({ itemIdentifier: r.messageId })) };
+  }
+  const facts = factsByIndex(all);
+  const [messages, skipped, errors] = [byIndex(all.messages), byIndex(all.skipped), byIndex(all.errors)];
   for (const [index, record] of event.Records.entries()) {
     const messageId = record.messageId;
-    let formatted;
-    try {
-      // Formatted alone, the record is Records[0]: its errors are moved to its place in the batch.
-      formatted = run.format({ Records: [record] });
-      formatted.errors = formatted.errors.map((e) => inBatch(e, index));
-    } catch (err) {
-      formatted = { messages: [], skipped: [], errors: [inBatch({ path: err.path ?? '', message: err.message }, index)] };
-    }
+    const formatted = { messages: messages.get(index) ?? [], skipped: skipped.get(index) ?? [], errors: errors.get(index) ?? [] };
     logSkipped(formatted, log, { index, messageId });
-    const outcomes = await sendAll(formatted.messages, run, { index, messageId, facts: run.app?.factsOf({ Records: [record] }) });
+    const outcomes = await sendAll(formatted.messages, run, { index, messageId, facts });
     for (const e of formatted.errors) log.error('unusable record', { status: 'error', index, messageId, path: e.path, error: e.message });
 
     counts.messages += formatted.messages.length;
@@ -169,16 +179,20 @@ async function handleSqs(event, run) {
   return { batchItemFailures };
 }
 
-/**
- * A core error of a record formatted alone as `{Records: [record]}`, placed at Records[index] of
- * the batch. The core's message starts with its path, so the path is swapped, not re-parsed.
- */
-function inBatch(e, index) {
-  const alone = 'Records[0]';
-  if (!e.path.startsWith(alone)) return { index, path: e.path, message: e.message };
-  const path = `Records[${index}]${e.path.slice(alone.length)}`;
-  const message = e.message.startsWith(e.path) ? path + e.message.slice(e.path.length) : e.message;
-  return { index, path, message };
+/** Items of the core's result (messages, skips, errors) by the index of their record. */
+function byIndex(items) {
+  const out = new Map();
+  for (const item of items) {
+    const list = out.get(item.index);
+    if (list) list.push(item);
+    else out.set(item.index, [item]);
+  }
+  return out;
+}
+
+/** App mode: the thread facts the core gave with the messages, by record index. */
+function factsByIndex(formatted) {
+  return formatted.facts ? new Map(formatted.facts.map((f) => [f.index, f])) : undefined;
 }
 
 let sqsClient;

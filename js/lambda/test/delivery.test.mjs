@@ -101,7 +101,7 @@ describe('delivery at scale', () => {
     assert.ok(Date.now() - started >= ((expected - 5) * 200) - 50, `${expected} posts took ${Date.now() - started} ms`);
   });
 
-  test('a prepared formatter: the options are read once per invocation, not once per record, and freed after', async () => {
+  test('a prepared formatter: the options are read once per invocation, the batch is formatted in one call, and the formatter freed after', async () => {
     const made = [];
     class Counting extends Formatter {
       constructor(options) {
@@ -121,19 +121,32 @@ describe('delivery at scale', () => {
     const { handler, config } = makeHandler(env, { format: () => assert.fail('the per-call path is not taken'), prepared: Counting });
     const event = sqsEvent([...ONE.slice(0, 3), TWO]);
     assert.deepEqual(await handler(event, lambdaContext(30_000)), { batchItemFailures: [] });
-    assert.deepEqual(made.map(({ freed, calls }) => ({ freed, calls })), [{ freed: true, calls: 4 }]);
+    assert.deepEqual(made.map(({ freed, calls }) => ({ freed, calls })), [{ freed: true, calls: 1 }], 'one call for the four records');
     assert.deepEqual(made[0].options, config.formatOptions);
     const expected = formatBodies(event, config.formatOptions).messages.map((m) => JSON.parse(m.body));
     assert.deepEqual(slack.payloads, expected);
   });
 
-  test('options the core refuses make no prepared formatter: each record then fails on its own, as without one', async () => {
+  test('options the core refuses make no prepared formatter: every record of the batch comes back', async () => {
     const { handler, config } = makeHandler({ SLACK_WEBHOOK_URL: slack.url }, { prepared: Formatter });
     config.formatOptions.timezone = 'Mars/Base';
     const event = sqsEvent(ONE.slice(0, 2));
     const out = await handler(event, lambdaContext(30_000));
     assert.deepEqual(out.batchItemFailures.map((f) => f.itemIdentifier), event.Records.map((r) => r.messageId));
     assert.equal(slack.payloads.length, 0);
+  });
+
+  test('a batch the core cannot read as a whole (synthetic: lists nested 300 deep where the core reads): every record comes back, nothing is sent', async () => {
+    const { handler, lines } = makeHandler({ SLACK_WEBHOOK_URL: slack.url });
+    const event = sqsEvent(ONE.slice(0, 2));
+    let deep = [];
+    for (let i = 0; i < 300; i += 1) deep = [deep];
+    event.Records[1].Sns = deep;
+    const out = await handler(event, lambdaContext(30_000));
+    assert.deepEqual(out.batchItemFailures.map((f) => f.itemIdentifier), event.Records.map((r) => r.messageId));
+    assert.equal(slack.payloads.length, 0);
+    const line = lines.find((l) => l.message === 'unusable SQS batch: every record comes back');
+    assert.match(line?.error ?? '', /^input: invalid JSON: recursion limit exceeded/);
   });
 
   test('two instances sharing one webhook: 429s are waited out (Retry-After + jitter), nothing lost or doubled', async () => {
