@@ -12,6 +12,7 @@ const $ = (id) => document.getElementById(id);
 const ui = {
   sample: $('sample'), sampleSource: $('sample-source'), event: $('event'),
   timezone: $('timezone'), timezones: $('timezones'), locale: $('locale'), colorScheme: $('color-scheme'), view: $('view'), max: $('max-messages'),
+  threadWindow: $('thread-window'),
   accounts: $('accounts'), policy: $('policy'), channel: $('channel'), username: $('username'), iconEmoji: $('icon-emoji'),
   share: $('share'), shareStatus: $('share-status'),
   error: $('error'), summary: $('summary'), output: $('output'), messages: $('messages'),
@@ -33,7 +34,7 @@ class InputError extends Error {
 
 // ---- state <-> controls -------------------------------------------------------------------
 
-const FIELDS = ['event', 'timezone', 'locale', 'colorScheme', 'view', 'accounts', 'policy', 'max', 'channel', 'username', 'iconEmoji'];
+const FIELDS = ['event', 'timezone', 'locale', 'colorScheme', 'view', 'threadWindow', 'accounts', 'policy', 'max', 'channel', 'username', 'iconEmoji'];
 
 function readState() {
   return Object.fromEntries(FIELDS.map((k) => [k, ui[k].value]));
@@ -238,6 +239,17 @@ function renderMessage(m, i) {
 // ---- Slack app mode preview: the bursts js/lambda/app.mjs would thread --------------------
 
 const THREAD_WINDOW_SECONDS = 600; // the Lambda's THREAD_WINDOW_SECONDS default
+
+/** The thread window in seconds, checked as the Lambda checks THREAD_WINDOW_SECONDS (1 to 86,400). */
+function readThreadWindow() {
+  const text = ui.threadWindow.value.trim();
+  if (!ui.threadWindow.validity.badInput && !text) return THREAD_WINDOW_SECONDS;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1 || n > 86_400) {
+    throw new InputError('Thread window', `expected a whole number of seconds from 1 to 86400, got "${text || ui.threadWindow.value}"`);
+  }
+  return n;
+}
 const RANK = { info: 0, warning: 1, critical: 2 };
 
 /**
@@ -245,14 +257,14 @@ const RANK = { info: 0, warning: 1, critical: 2 };
  * from the burst's first change) and draws each burst as a thread: the parent the Lambda posts
  * (the core's threadSummary) with the rule messages as its replies.
  */
-function renderThreads(text, messages, options) {
+function renderThreads(text, messages, options, windowSeconds) {
   const facts = new Map(threadFacts(text).map((f) => [f.index, f]));
   const bursts = [];
   const open = new Map();
   for (const [i, m] of messages.entries()) {
     const f = facts.get(m.index) ?? { key: `record-${m.index}`, principal: 'unknown' };
     let b = open.get(f.key);
-    if (!b || (f.epochSeconds !== undefined && b.start !== undefined && f.epochSeconds - b.start > THREAD_WINDOW_SECONDS)) {
+    if (!b || (f.epochSeconds !== undefined && b.start !== undefined && f.epochSeconds - b.start >= windowSeconds)) {
       b = { start: f.epochSeconds, account: f.account, principal: f.principal, principalType: f.principalType, changes: 0, severity: 'info', groups: [], replies: [] };
       open.set(f.key, b);
       bursts.push(b);
@@ -337,8 +349,10 @@ function update() {
   }
   let result;
   let options;
+  let windowSeconds;
   try {
     options = readOptions();
+    if (ui.view.value === 'threads') windowSeconds = readThreadWindow();
     try {
       JSON.parse(text);
     } catch (e) {
@@ -358,7 +372,7 @@ function update() {
   const { messages = [], skipped = [], errors = [] } = result;
   let nodes;
   try {
-    nodes = ui.view.value === 'threads' ? renderThreads(text, messages, options) : messages.map(renderMessage);
+    nodes = ui.view.value === 'threads' ? renderThreads(text, messages, options, windowSeconds) : messages.map(renderMessage);
   } catch (e) {
     showError('The thread preview failed; the messages are shown one by one', e instanceof Error ? e.message : String(e));
     nodes = messages.map(renderMessage);
@@ -453,7 +467,7 @@ async function loadHash() {
 
 async function start() {
   fillTimezones();
-  for (const input of [ui.event, ui.timezone, ui.max, ui.accounts, ui.policy, ui.channel, ui.username, ui.iconEmoji]) {
+  for (const input of [ui.event, ui.timezone, ui.max, ui.threadWindow, ui.accounts, ui.policy, ui.channel, ui.username, ui.iconEmoji]) {
     input.addEventListener('input', schedule);
   }
   ui.locale.addEventListener('change', update);

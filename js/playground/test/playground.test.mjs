@@ -196,6 +196,18 @@ describe('playground', { timeout: 120_000 }, () => {
     assert.ok(critical >= 1);
     assert.equal(await p.page.locator('.thread .broadcast').count(), critical);
     await p.page.screenshot({ path: join(ARTIFACTS, 'playground-threads.png'), fullPage: true });
+    // The role's two changes are 283 s apart: a 60 s window splits its thread, as the Lambda would.
+    assert.equal(await setOption(p.page, 'thread-window', '60'), 'ok');
+    assert.equal(await threads.count(), 3, 'a 60 s window: the role\'s second change opens a new thread');
+    // The window is half-open, as the Lambda's: a change exactly W seconds after the first opens a new thread.
+    assert.equal(await setOption(p.page, 'thread-window', '283'), 'ok');
+    assert.equal(await threads.count(), 3, 'exactly at the window\'s end: a new thread');
+    assert.equal(await setOption(p.page, 'thread-window', '284'), 'ok');
+    assert.equal(await threads.count(), 2, 'within the window from the first change');
+    assert.equal(await setOption(p.page, 'thread-window', '0'), 'error');
+    assert.match(await p.page.getByTestId('error').innerText(), /Thread window/);
+    assert.equal(await setOption(p.page, 'thread-window', ''), 'ok');
+    assert.equal(await threads.count(), 2);
     assert.equal(await setOption(p.page, 'view', 'messages'), 'ok');
     assert.equal(await threads.count(), 0);
     assert.equal(await messages(p.page).count(), flat);
