@@ -51,10 +51,12 @@ export function createHandler(config, { formatBodies, Formatter, resolveWebhook,
     // App mode adds the channel itself (the Web API's argument): it must not be in the body too.
     const formatOptions = app ? withoutChannel(config.formatOptions) : config.formatOptions;
     const prepared = prepare(Formatter, formatOptions);
+    let format = (input) => formatBodies(input, formatOptions);
+    // App mode also needs each change's thread facts: the core gives them from the same reading.
+    if (prepared) format = app ? (input) => prepared.formatBodiesWithFacts(input) : (input) => prepared.formatBodies(input);
     const run = {
       config,
-      // App mode also needs each change's thread facts: the core gives them from the same reading.
-      format: !prepared ? (input) => formatBodies(input, formatOptions) : app ? (input) => prepared.formatBodiesWithFacts(input) : (input) => prepared.formatBodies(input),
+      format,
       formatter: prepared,
       log,
       resolveWebhook,
