@@ -196,6 +196,12 @@ bench: build bench-build tools-js
 	cargo bench --bench core
 	cd js && node bench/bench.mjs
 
+# The cold-start rows of `make bench`, measured again and again (about a minute each): how often
+# the cold goals hold on a machine whose speed changes from minute to minute.
+.PHONY: bench-cold
+bench-cold: build tools-js
+	cd js && node bench/cold.mjs --repeat $(or $(REPEAT),10)
+
 tools-fuzz:
 	@rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
 	@cargo fuzz --version >/dev/null 2>&1 || cargo install cargo-fuzz

@@ -7,7 +7,6 @@
 // and out) come from a benchmark-only build (`--features bench`, target/bench-pkg/), which
 // `make bench` builds; without it those rows are left out.
 
-import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
@@ -16,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync, brotliCompressSync, constants as zc } from 'node:zlib';
 import { formatBodies, formatEvent } from 'sgnotify';
 import { syntheticEvent } from './synthetic.mjs';
+import { GOALS, measureCold, median } from './cold.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
@@ -33,11 +33,6 @@ const fixtures = readdirSync(fixtureDir)
 
 const benchBuild = join(root, 'target', 'bench-pkg', 'sgnotify.js');
 const variants = existsSync(benchBuild) ? createRequire(import.meta.url)(benchBuild) : null;
-
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 /** Median over ROUNDS of the mean µs per call of fn(input) over all inputs. */
 function perCall(inputs, fn) {
@@ -167,49 +162,15 @@ row(
 );
 
 // ---- cold start -------------------------------------------------------------------------------
-const sample = join(fixtureDir, fixtures[0].name);
-const bare = `import { readFileSync } from 'node:fs'; JSON.parse(readFileSync(${JSON.stringify(sample)}, 'utf8'));`;
-const full = `import { readFileSync } from 'node:fs'; import { formatBodies, formatEvent } from 'sgnotify';
-const r = formatEvent(JSON.parse(readFileSync(${JSON.stringify(sample)}, 'utf8'))); if (!r.messages.length) process.exit(1);`;
-const spawnMs = (code) => {
-  const start = process.hrtime.bigint();
-  const r = spawnSync(process.execPath, ['--input-type=module', '-e', code], { cwd: here, stdio: ['ignore', 'ignore', 'inherit'] });
-  if (r.status !== 0) throw new Error(`cold start run failed (${r.status})`);
-  return Number(process.hrtime.bigint() - start) / 1e6;
-};
 const runs = quick ? 5 : 20;
-const bareMs = [];
-const fullMs = [];
-spawnMs(bare);
-spawnMs(full); // page cache
-for (let i = 0; i < runs; i++) {
-  bareMs.push(spawnMs(bare));
-  fullMs.push(spawnMs(full));
-}
-const coldDiff = median(fullMs.map((t, i) => t - bareMs[i]));
-// In one process: the import alone, then the first and the second call (the first one pays for
-// V8 compiling, lazily, every wasm function it reaches).
-// node:fs is imported first: the first dynamic import also starts Node's ESM loader (about 4 ms
-// here), which any program pays whatever it imports.
-const phases = `const { readFileSync } = await import('node:fs');
-const t0 = performance.now(); const { formatEvent } = await import('sgnotify'); const t1 = performance.now();
-const e = JSON.parse(readFileSync(${JSON.stringify(sample)}, 'utf8'));
-const t2 = performance.now(); formatEvent(e); const t3 = performance.now(); formatEvent(e); const t4 = performance.now();
-console.log(JSON.stringify([t1 - t0, t3 - t2, t4 - t3]));`;
-const inProcess = [];
-for (let i = 0; i < runs; i++) {
-  const r = spawnSync(process.execPath, ['--input-type=module', '-e', phases], { cwd: here, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`cold start run failed (${r.status}): ${r.stderr}`);
-  inProcess.push(JSON.parse(r.stdout));
-}
-const phase = (k) => median(inProcess.map((p) => p[k]));
+const cold = measureCold(runs);
 row(`**Cold start** (fresh \`node\`, median of ${runs} alternating runs)`, '', '', '');
-row('bare node: read and `JSON.parse` the event', `${median(bareMs).toFixed(1)} ms`, '', '');
-row('node: import sgnotify, format the event', `${median(fullMs).toFixed(1)} ms`, '', '');
-row('difference (median of pairwise differences)', `${coldDiff.toFixed(1)} ms`, '', 'goal ≤ 15 ms (aim 10)');
-row('in one process: `import(\'sgnotify\')`', `${phase(0).toFixed(1)} ms`, '', 'read, compile (lazily) and instantiate the wasm');
-row('in one process: first `formatEvent`', `${phase(1).toFixed(1)} ms`, '', 'goal ≤ 5 ms; V8 compiles each function on first use');
-row('in one process: second `formatEvent`', `${phase(2).toFixed(2)} ms`, '', '');
+row('bare node: read and `JSON.parse` the event', `${cold.bare.toFixed(1)} ms`, '', '');
+row('node: import sgnotify, format the event', `${cold.full.toFixed(1)} ms`, '', '');
+row('difference (median of pairwise differences)', `${cold.diff.toFixed(1)} ms`, '', `goal ≤ ${GOALS.diff} ms (aim 10); \`make bench-cold\` repeats it`);
+row('in one process: `import(\'sgnotify\')`', `${cold.importMs.toFixed(1)} ms`, '', 'read, compile (lazily) and instantiate the wasm');
+row('in one process: first `formatEvent`', `${cold.first.toFixed(1)} ms`, '', `goal ≤ ${GOALS.first} ms; V8 compiles each function on first use`);
+row('in one process: second `formatEvent`', `${cold.second.toFixed(2)} ms`, '', '');
 
 // ---- size -------------------------------------------------------------------------------------
 const wasmPath = join(root, 'pkg', 'dist', 'node', 'sgnotify_bg.wasm');
