@@ -2,26 +2,10 @@
 //! compared with its expected payloads (tests/snapshots/, reviewed by hand; update deliberately
 //! with `INSTA_UPDATE=always cargo test --test fixtures` and review the diff).
 
-use serde_json::{json, Value};
-use std::fs;
-use std::path::PathBuf;
+mod real;
 
-fn fixtures() -> Vec<(String, Value)> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/events");
-    let mut out: Vec<(String, Value)> = fs::read_dir(&dir)
-        .expect("fixtures dir")
-        .map(|e| e.expect("dir entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "json"))
-        .map(|p| {
-            let name = p.file_stem().unwrap().to_string_lossy().into_owned();
-            let v = serde_json::from_str(&fs::read_to_string(&p).unwrap()).unwrap();
-            (name, v)
-        })
-        .collect();
-    out.sort_by(|a, b| a.0.cmp(&b.0));
-    assert!(out.len() >= 24, "the shared fixtures are all here");
-    out
-}
+use real::fixtures;
+use serde_json::{json, Value};
 
 /// The record inside whatever envelope the fixture has.
 fn record(v: &Value) -> &Value {

@@ -6,10 +6,8 @@ use serde_json::{json, Value};
 use sgnotify::Severity;
 use sgnotify::{format_event, Formatted};
 
-fn fixture(name: &str) -> Value {
-    let path = format!("{}/tests/fixtures/events/{name}.json", env!("CARGO_MANIFEST_DIR"));
-    serde_json::from_str(&std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))).unwrap()
-}
+mod real;
+use real::fixture;
 
 fn run(name: &str, options: Value) -> Formatted {
     format_event(&fixture(name), &options).unwrap_or_else(|e| panic!("{name}: {e}"))

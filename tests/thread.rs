@@ -5,25 +5,9 @@
 use serde_json::{json, Value};
 use sgnotify::{format_event, thread_facts, thread_summary};
 use std::collections::BTreeSet;
-use std::fs;
-use std::path::PathBuf;
 
-fn fixture(name: &str) -> Value {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("tests/fixtures/events/{name}.json"));
-    serde_json::from_str(&fs::read_to_string(p).expect("fixture")).expect("fixture JSON")
-}
-
-fn all_fixtures() -> Vec<(String, Value)> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/events");
-    let mut names: Vec<String> = fs::read_dir(dir)
-        .expect("fixtures dir")
-        .map(|e| e.expect("entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "json"))
-        .map(|p| p.file_stem().expect("stem").to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names.into_iter().map(|n| (n.clone(), fixture(&n))).collect()
-}
+mod real;
+use real::{fixture, fixtures as all_fixtures};
 
 fn key_of(name: &str) -> String {
     let f = thread_facts(&fixture(name)).expect("facts");

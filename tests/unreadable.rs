@@ -6,21 +6,9 @@
 use proptest::prelude::*;
 use serde_json::{json, Value};
 use sgnotify::slack::{Block, Payload};
-use std::fs;
-use std::path::PathBuf;
 
-fn fixtures() -> Vec<(String, Value)> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/events");
-    let mut out: Vec<(String, Value)> = fs::read_dir(&dir)
-        .expect("fixtures dir")
-        .map(|e| e.expect("dir entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "json"))
-        .map(|p| (p.file_stem().unwrap().to_string_lossy().into_owned(), serde_json::from_str(&fs::read_to_string(&p).unwrap()).unwrap()))
-        .collect();
-    out.sort_by(|a, b| a.0.cmp(&b.0));
-    assert!(out.len() >= 24);
-    out
-}
+mod real;
+use real::fixtures;
 
 /// What a field holds, to corrupt it with a value of another kind.
 #[derive(Clone, Copy, PartialEq)]
