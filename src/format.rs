@@ -115,7 +115,7 @@ fn format_record(env: &Envelope, cfg: &Config, out: &mut Formatted) -> Result<()
     let severities = risk::rate(&extracted.changes, rec.principal.is_root(), rec.failed(), &cfg.policy.exposure);
     let event = slack::Event::new(&rec, Some(&extracted.group), env.owner.as_deref(), cfg, &unreadable);
     for r in event.render(&extracted.changes, &severities) {
-        push(out, env.index, &event, r);
+        push(out, env.index, &event, r, false);
     }
     Ok(())
 }
@@ -130,7 +130,7 @@ fn not_a_change(env: &Envelope, rec: &Record, root: &Path, cfg: &Config, out: &m
             let unreadable: Vec<Unreadable> =
                 env.unreadable.iter().chain(&rec.unreadable).chain(&t.unreadable).cloned().collect();
             let event = slack::Event::new(rec, None, env.owner.as_deref(), cfg, &unreadable);
-            push(out, env.index, &event, t.render(&event, risk::tamper_severity(rec.failed())));
+            push(out, env.index, &event, t.render(&event, risk::tamper_severity(rec.failed())), true);
             return;
         }
         Verdict::NotOurs(reason) => {
@@ -150,8 +150,9 @@ fn not_a_change(env: &Envelope, rec: &Record, root: &Path, cfg: &Config, out: &m
 }
 
 /// One rendered message through the policy: skipped with its reason, or sent to its route's
-/// destination with the route's mention at the start of the top-level text.
-fn push(out: &mut Formatted, index: usize, event: &slack::Event, r: Rendered) {
+/// destination with the route's mention at the start of the top-level text. `tamper`: a tamper
+/// alert, which only a mute entry naming its call holds back.
+fn push(out: &mut Formatted, index: usize, event: &slack::Event, r: Rendered, tamper: bool) {
     let (rec, cfg) = (event.rec, event.cfg);
     let owner = event.owner_id();
     let subject = Subject {
@@ -160,6 +161,7 @@ fn push(out: &mut Formatted, index: usize, event: &slack::Event, r: Rendered) {
         principal_arn: rec.principal.arn.as_deref(),
         user_agent: rec.user_agent.as_deref(),
         event_name: &rec.event_name,
+        tamper,
     };
     let (destination, mention) = match cfg.policy.decide(&subject, r.severity) {
         // NOTE: a policy skip names the change (its summary), so nothing leaves without a trace.

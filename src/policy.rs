@@ -123,6 +123,9 @@ pub struct Subject<'a> {
     pub principal_arn: Option<&'a str>,
     pub user_agent: Option<&'a str>,
     pub event_name: &'a str,
+    /// A tamper alert (CloudTrail stopped, sgnotify's rule disabled...): only a mute entry that
+    /// names the call in `eventName` holds it back.
+    pub tamper: bool,
 }
 
 /// What the policy does with one message.
@@ -149,10 +152,14 @@ impl Policy {
         }
     }
 
-    /// The first `mute` entry that matches a message of this severity, by index.
+    /// The first `mute` entry that matches a message of this severity, by index. A tamper alert
+    /// matches only entries that name its call in `eventName`: a mute meant for automation's
+    /// routine changes (by principal, user agent, account...) must not also hide that same role
+    /// disabling the notifier.
     pub fn muted_by(&self, s: &Subject, severity: Severity) -> Option<usize> {
         self.mute.iter().position(|m| {
-            m.severity.as_ref().is_none_or(|l| l.contains(&severity))
+            (!s.tamper || m.scope.event_name.is_some())
+                && m.severity.as_ref().is_none_or(|l| l.contains(&severity))
                 && m.scope.matches(s)
                 && m.principal.as_deref().is_none_or(|g| s.principal_arn.is_some_and(|a| glob(g, a)))
                 && m.user_agent.as_deref().is_none_or(|g| s.user_agent.is_some_and(|a| glob(g, a)))

@@ -162,3 +162,34 @@ fn hostile_parameters_give_a_bounded_inert_message() {
         assert!(t.len() < 64 * 1024, "{} bytes", t.len());
     }
 }
+
+#[test]
+fn a_mute_holds_back_a_tamper_alert_only_when_it_names_the_call() {
+    // Mallory's role is muted as if it were automation. The mute still holds back its routine
+    // security-group changes, not its disabling of the notifier's rule.
+    let event = synthetic("DisableRule");
+    let run = |mute: Value| sgnotify::format_event(&event, &json!({"policy": {"mute": [mute]}})).unwrap();
+    for mute in [
+        json!({"principal": "arn:aws:sts::*:assumed-role/Admin/*"}),
+        json!({"userAgent": "aws-cli/*"}),
+        json!({"account": "123456789012"}),
+        json!({"principal": "*", "severity": "critical"}),
+    ] {
+        let out = run(mute.clone());
+        assert_eq!((out.messages.len(), out.skipped.len()), (1, 0), "{mute}: the alert is not muted");
+        assert_eq!(out.messages[0].severity, Severity::Critical);
+    }
+    // An entry that names the call mutes it (with its other fields), and says so.
+    let named = json!({"eventName": ["PutRule", "DisableRule"], "principal": "arn:aws:sts::*:assumed-role/Admin/*"});
+    let out = run(named);
+    assert!(out.messages.is_empty());
+    assert!(out.skipped[0].reason.starts_with("policy: mute[0] · sgnotify EventBridge rule disabled: "), "{}", out.skipped[0].reason);
+    let other_caller = json!({"eventName": "DisableRule", "principal": "arn:aws:sts::*:assumed-role/Deploy/*"});
+    assert_eq!(run(other_caller).messages.len(), 1, "every field of the entry must still match");
+    // The same kind of mute on a security-group change by that role does hold it back.
+    let change: Value = serde_json::from_str(include_str!("fixtures/events/aws-spotlight__AuthorizeSecurityGroupIngress__1.json")).unwrap();
+    let record = change.get("detail").unwrap_or(&change);
+    let by_role = record["userIdentity"]["arn"].as_str().unwrap().to_string();
+    let out = sgnotify::format_event(&change, &json!({"policy": {"mute": [{"principal": by_role}]}})).unwrap();
+    assert!(out.messages.is_empty() && !out.skipped.is_empty(), "a routine change by the muted principal is muted");
+}
