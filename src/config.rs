@@ -94,7 +94,6 @@ impl Leaf for Scheme {
     }
 }
 
-
 /// `maxMessagesPerEvent`: a whole number from 1 to 1000 (`3.0` counts as whole, as in JSON).
 struct MaxMessages(usize);
 
@@ -107,7 +106,6 @@ impl Leaf for MaxMessages {
         }
     }
 }
-
 
 impl From<Options> for Config {
     fn from(o: Options) -> Config {

@@ -22,10 +22,10 @@ const RACES = 20; // bound on lost conditional writes in a row (each means anoth
 
 /**
  * @param {ReturnType<import('./config.mjs').readConfig>} config
- * @param {{ threadSummary: Function, log: object, onToken?: (token: string) => void,
+ * @param {{ log: object, onToken?: (token: string) => void,
  *   store?: object, fetchToken?: (secretId: string, timeoutMs: number) => Promise<string> }} deps
  */
-export function createApp(config, { threadSummary, log, onToken, store, fetchToken = fetchTokenFromSecretsManager }) {
+export function createApp(config, { log, onToken, store, fetchToken = fetchTokenFromSecretsManager }) {
   const { channel, windowSeconds, apiUrl } = config.app;
   const threads = store ?? createThreadStore({ tableName: config.scale?.stateTable });
   const { timeoutMs, maxAttempts, baseDelayMs, maxDelayMs } = config.delivery ?? {};
@@ -95,11 +95,12 @@ export function createApp(config, { threadSummary, log, onToken, store, fetchTok
     };
   }
 
-  // With the invocation's prepared formatter when there is one: its options (every account of the
-  // organisation) are not read again for each parent post and edit.
+  // By the invocation's prepared formatter, whose options (every account of the organisation) are
+  // read once, not for each parent post and edit. There is one whenever there are messages: the
+  // handler formats with it, and without it (options the core refuses) nothing formats.
   const summaryOf = (b, run) => {
     const burst = { account: b.account, principal: b.principal, principalType: b.principalType, changes: b.changes, severity: b.severity, groups: b.groups.slice(0, 10), groupCount: b.groupCount, firstTime: b.firstTime, lastTime: b.lastTime };
-    return run.formatter ? run.formatter.threadSummary(burst) : threadSummary(burst, config.formatOptions);
+    return run.formatter.threadSummary(burst);
   };
 
   // The thread a change belongs to: found, waited for, or opened here (posting the parent).

@@ -2,7 +2,7 @@
 // records) to Slack messages. Configuration is read and checked here, once per container; a bad
 // setting makes the import throw, naming the variable. The handler itself stays thin.
 
-import { formatBodies, formatEvent, Formatter, threadSummary } from 'sgnotify';
+import { formatBodies, formatEvent, Formatter } from 'sgnotify';
 import { createRedactor } from 'sgnotify/deliver';
 import { accountIdsIn, createAccountDirectory } from './accounts.mjs';
 import { readConfig } from './config.mjs';
@@ -24,7 +24,7 @@ const needsAccounts = config.org.accounts.source === 'organizations' || config.o
 
 // App mode: the bot token is redacted from every log line, whether set or read from Secrets Manager.
 if (config.app?.token) addRedactor(createTokenRedactor(config.app.token));
-const app = config.app ? createApp(config, { threadSummary, log, onToken: (token) => addRedactor(createTokenRedactor(token)) }) : undefined;
+const app = config.app ? createApp(config, { log, onToken: (token) => addRedactor(createTokenRedactor(token)) }) : undefined;
 
 const run = createHandler(config, { formatBodies, Formatter, resolveWebhook: routing.resolveWebhook, log, setLogContext, app });
 

@@ -28,7 +28,8 @@ export class DeliveryError extends Error {
  *   log: typeof import('./log.mjs').log, setLogContext?: Function, stateStore?: ReturnType<typeof createStateStore>,
  *   app?: ReturnType<typeof import('./app.mjs').createApp> }} deps app: Slack app mode (threads) instead of a webhook;
  *   Formatter: the core's prepared formatter, so that the options (every account of the
- *   organisation, the policy) are read once per invocation, not once per record
+ *   organisation, the policy) are read once per invocation, not once per record; app mode needs it
+ *   (the thread facts and summaries come from it)
  */
 export function createHandler(config, { formatBodies, Formatter, resolveWebhook, log, setLogContext, stateStore, app }) {
   const { safetyMarginMs, ...deliveryOptions } = config.delivery;
@@ -78,8 +79,8 @@ export function createHandler(config, { formatBodies, Formatter, resolveWebhook,
   };
 }
 
-// Options the core refuses make no prepared formatter: each record is then formatted with them
-// and fails on its own, as without one.
+// Options the core refuses make no prepared formatter: formatting then fails with the core's own
+// message, as without one (an event throws; an SQS batch comes back whole).
 function prepare(Formatter, options) {
   if (!Formatter) return undefined;
   try {
